@@ -1,0 +1,112 @@
+package turnkit
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/turnkit/turnkit/relay"
+)
+
+// RelayEndpoint is a relay the Issuer can send clients to.
+type RelayEndpoint struct {
+	// ID identifies the relay.
+	ID string
+	// Region is the relay's region slug.
+	Region string
+	// URLs are the relay's ICE server URLs (stun:, turn:, turns:).
+	URLs []string
+}
+
+// CredentialRequest asks the Issuer for a TURN credential.
+type CredentialRequest struct {
+	// Key is the app's API key. Required.
+	Key string
+	// HostIP is the address of the host peer, used to choose a relay; it
+	// is never stored or logged. The zero value means unknown.
+	HostIP netip.Addr
+	// TTL is the credential's lifetime. Zero means the Issuer's default
+	// (10 minutes). It is rounded up to whole seconds and must not exceed
+	// the Issuer's maximum.
+	TTL time.Duration
+}
+
+// Credential is a short-lived TURN credential in the TURN REST API form.
+type Credential struct {
+	// Username is "{expiry_unix}:{app_id}_{key_id}.{nonce}".
+	Username string
+	// Password is base64(HMAC-SHA1(relay secret, Username)).
+	Password string
+	// URLs are the chosen relay's ICE server URLs.
+	URLs []string
+	// TTL is the lifetime the credential was issued for.
+	TTL time.Duration
+	// Expires is when the credential stops opening allocations.
+	Expires time.Time
+	// AppID is the app the credential belongs to.
+	AppID string
+	// RelayID and Region identify the chosen relay.
+	RelayID, Region string
+}
+
+// Issuer mints TURN credentials: API key → app → app status → relay choice
+// → username and password signed with the current relay secret. It is safe
+// for concurrent use.
+type Issuer struct {
+	auth       *authCache
+	ring       *KeyRing
+	relays     func() []RelayEndpoint
+	now        func() time.Time
+	defaultTTL time.Duration
+	maxTTL     time.Duration
+}
+
+// Issue checks the request and mints a credential. Errors wrap
+// ErrBadRequest, ErrInvalidKey, ErrAppPaused, ErrAppDeleting or ErrNoRelay.
+func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credential, error) {
+	if req.Key == "" {
+		return nil, fmt.Errorf("%w: key is required", ErrBadRequest)
+	}
+	ttl := req.TTL
+	if ttl == 0 {
+		ttl = is.defaultTTL
+	}
+	if ttl < 0 || ttl > is.maxTTL {
+		return nil, fmt.Errorf("%w: ttl %s must be positive and at most %s", ErrBadRequest, ttl, is.maxTTL)
+	}
+	ttl = (ttl + time.Second - 1).Truncate(time.Second)
+	appID, err := is.auth.appForKey(ctx, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := is.chooseRelay(req.HostIP)
+	if err != nil {
+		return nil, err
+	}
+	keyID, secret := is.ring.Current()
+	expires := is.now().Add(ttl).Truncate(time.Second)
+	u := relay.Username{Expires: expires, AppID: appID, KeyID: keyID, Nonce: randomToken(10)}
+	name := u.String()
+	return &Credential{
+		Username: name,
+		Password: relay.Credential(secret, name),
+		URLs:     rel.URLs,
+		TTL:      ttl,
+		Expires:  expires,
+		AppID:    appID,
+		RelayID:  rel.ID,
+		Region:   rel.Region,
+	}, nil
+}
+
+// chooseRelay picks the relay for a session. With one relay it is that
+// relay; the host IP is accepted for the fleet selection that uses it.
+func (is *Issuer) chooseRelay(_ netip.Addr) (RelayEndpoint, error) {
+	for _, r := range is.relays() {
+		if len(r.URLs) > 0 {
+			return r, nil
+		}
+	}
+	return RelayEndpoint{}, ErrNoRelay
+}

@@ -1,0 +1,122 @@
+// Command quickstart runs turnkit's HTTP API and an embedded TURN relay on
+// one SQLite file. On first run it creates a demo app and prints its API key
+// once, with a curl command that fetches credentials.
+//
+//	go run ./examples/quickstart
+//	go run ./examples/quickstart -http 127.0.0.1:8080 -turn 127.0.0.1:3478 -db turnkit.db
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/relay"
+	"github.com/turnkit/turnkit/store"
+)
+
+const demoAppID = "demo"
+
+// options are the command's flags.
+type options struct {
+	httpAddr, turnAddr, dbPath, apiKey, secret string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
+	flag.StringVar(&o.turnAddr, "turn", "127.0.0.1:3478", "address of the TURN relay (UDP and TCP)")
+	flag.StringVar(&o.dbPath, "db", "turnkit.db", "SQLite file")
+	flag.StringVar(&o.apiKey, "api-key", "", "API key of the demo app when it is created (default: generated)")
+	flag.StringVar(&o.secret, "turn-secret", "", "relay secret that signs credentials, to share with other relays (default: generated and kept in the db)")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, log, nil); err != nil {
+		log.Error("quickstart stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done. ready, if not nil, receives the HTTP
+// address once the server listens.
+func run(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
+	kit, err := turnkit.Open(ctx, turnkit.Config{
+		DBPath:      o.dbPath,
+		RelaySecret: o.secret,
+		Relay:       relay.Config{UDPAddrs: []string{o.turnAddr}, TCPAddrs: []string{o.turnAddr}},
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	defer kit.Close()
+
+	ln, err := net.Listen("tcp", o.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", o.httpAddr, err)
+	}
+	if err := ensureDemoApp(ctx, kit, o.apiKey, ln.Addr().String(), stdout); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           kit.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	log.Info("turnkit quickstart running", "http", ln.Addr().String(), "turn", kit.Relay().URLs())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ensureDemoApp creates the demo app on first run and prints its key once.
+func ensureDemoApp(ctx context.Context, kit *turnkit.Kit, apiKey, httpAddr string, stdout io.Writer) error {
+	_, err := kit.App(ctx, demoAppID)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "demo app %q exists; its API key was printed when it was created\n", demoAppID)
+		return nil
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	app, err := kit.CreateApp(ctx, turnkit.NewApp{ID: demoAppID, Name: "quickstart demo", Key: apiKey})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "api key: %s\n", app.Key)
+	fmt.Fprintf(stdout, "curl -s -X POST http://%s/v1/credentials -H 'Content-Type: application/json' -d '{\"key\": \"%s\"}'\n",
+		httpAddr, app.Key)
+	return nil
+}

@@ -1,0 +1,339 @@
+package turnkit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/turn/v5"
+
+	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/relay"
+)
+
+// echoIP is the loopback address test peers listen on. It is not the
+// relay's address, so allowing it does not open the relay's own host.
+const echoIP = "127.0.0.3"
+
+// clock is a settable time source shared by the Kit and its relay.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testKit is a Kit on a fresh SQLite file with a relay on loopback
+// ephemeral ports, its HTTP API on httptest, and a demo app.
+type testKit struct {
+	*turnkit.Kit
+	t     *testing.T
+	dir   string
+	http  *httptest.Server
+	clock *clock
+	app   *turnkit.CreatedApp
+}
+
+type kitOption func(*turnkit.Config)
+
+type turnkitConfig = turnkit.Config
+
+func allowEcho(c *turnkit.Config) { c.Relay.AllowPeers = []string{echoIP} }
+
+func newTestKit(t *testing.T, opts ...kitOption) *testKit {
+	t.Helper()
+	dir := t.TempDir()
+	tk := &testKit{t: t, dir: dir, clock: newClock()}
+	tk.open(opts...)
+	app, err := tk.CreateApp(context.Background(), turnkit.NewApp{Name: "test"})
+	if err != nil {
+		t.Fatalf("CreateApp: %v", err)
+	}
+	tk.app = app
+	return tk
+}
+
+// open (re)opens the Kit on the test's SQLite file.
+func (tk *testKit) open(opts ...kitOption) {
+	tk.t.Helper()
+	cfg := turnkit.Config{
+		DBPath: filepath.Join(tk.dir, "turnkit.db"),
+		Now:    tk.clock.Now,
+		Relay: relay.Config{
+			UDPAddrs: []string{"127.0.0.1:0"},
+			TCPAddrs: []string{"127.0.0.1:0"},
+		},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	kit, err := turnkit.Open(context.Background(), cfg)
+	if err != nil {
+		tk.t.Fatalf("Open: %v", err)
+	}
+	tk.Kit = kit
+	tk.http = httptest.NewServer(kit.Handler())
+	tk.t.Cleanup(tk.close)
+}
+
+func (tk *testKit) close() {
+	if tk.http != nil {
+		tk.http.Close()
+		tk.http = nil
+	}
+	if tk.Kit != nil {
+		if err := tk.Kit.Close(); err != nil {
+			tk.t.Errorf("Kit.Close: %v", err)
+		}
+		tk.Kit = nil
+	}
+}
+
+// credResponse is the JSON shape of a successful POST /v1/credentials.
+type credResponse struct {
+	Username   string   `json:"username"`
+	Credential string   `json:"credential"`
+	URLs       []string `json:"urls"`
+	TTL        int64    `json:"ttl"`
+	Region     string   `json:"region"`
+	IceServers []struct {
+		URLs       []string `json:"urls"`
+		Username   string   `json:"username"`
+		Credential string   `json:"credential"`
+	} `json:"iceServers"`
+	Detail string `json:"detail"`
+}
+
+// post sends a raw body to POST /v1/credentials.
+func (tk *testKit) post(body string) (int, credResponse) {
+	tk.t.Helper()
+	return tk.do(http.MethodPost, "/v1/credentials", strings.NewReader(body), nil)
+}
+
+func (tk *testKit) do(method, path string, body io.Reader, header http.Header) (int, credResponse) {
+	tk.t.Helper()
+	req, err := http.NewRequest(method, tk.http.URL+path, body)
+	if err != nil {
+		tk.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := tk.http.Client().Do(req)
+	if err != nil {
+		tk.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var out credResponse
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			tk.t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, res.StatusCode, raw)
+		}
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		tk.t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	return res.StatusCode, out
+}
+
+// credentials fetches credentials for the test app or fails the test.
+func (tk *testKit) credentials(extra string) credResponse {
+	tk.t.Helper()
+	body, _ := json.Marshal(map[string]string{"key": tk.app.Key})
+	if extra != "" {
+		body = append(body[:len(body)-1], []byte(","+extra+"}")...)
+	}
+	status, res := tk.post(string(body))
+	if status != http.StatusOK {
+		tk.t.Fatalf("POST /v1/credentials: status %d, detail %q", status, res.Detail)
+	}
+	return res
+}
+
+// turnClient is a pion TURN client connected to the test relay.
+type turnClient struct {
+	*turn.Client
+	conn   net.PacketConn
+	allocs []net.PacketConn
+}
+
+// dialTURN connects a pion client over "udp" or "tcp" with the credential.
+func (tk *testKit) dialTURN(network, username, password string) *turnClient {
+	tk.t.Helper()
+	var conn net.PacketConn
+	var server string
+	switch network {
+	case "udp":
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			tk.t.Fatal(err)
+		}
+		conn, server = c, tk.Relay().UDPAddrs()[0].String()
+	case "tcp":
+		server = tk.Relay().TCPAddrs()[0].String()
+		c, err := net.DialTimeout("tcp", server, 2*time.Second)
+		if err != nil {
+			tk.t.Fatal(err)
+		}
+		conn = turn.NewSTUNConn(c)
+	}
+	client, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: server,
+		TURNServerAddr: server,
+		Conn:           conn,
+		Username:       username,
+		Password:       password,
+		Realm:          "turnkit",
+		RTO:            100 * time.Millisecond,
+	})
+	if err != nil {
+		tk.t.Fatalf("turn.NewClient: %v", err)
+	}
+	if err := client.Listen(); err != nil {
+		tk.t.Fatalf("client.Listen: %v", err)
+	}
+	tc := &turnClient{Client: client, conn: conn}
+	tk.t.Cleanup(tc.close)
+	return tc
+}
+
+// dialCred connects a pion client with a credential response.
+func (tk *testKit) dialCred(network string, c credResponse) *turnClient {
+	tk.t.Helper()
+	return tk.dialTURN(network, c.Username, c.Credential)
+}
+
+func (c *turnClient) close() {
+	for _, rc := range c.allocs {
+		_ = rc.Close() // stops the client's refresh timers
+	}
+	c.Client.Close()
+	_ = c.conn.Close()
+}
+
+// allocate allocates with a bounded wait.
+func (c *turnClient) allocate() (net.PacketConn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	rc, err := c.AllocateWithContext(ctx)
+	if err == nil {
+		c.allocs = append(c.allocs, rc)
+	}
+	return rc, err
+}
+
+// udpEcho is a UDP peer on echoIP that echoes every datagram.
+func udpEcho(t *testing.T) net.Addr {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", echoIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(buf[:n], from)
+		}
+	}()
+	t.Cleanup(func() { _ = pc.Close(); <-done })
+	return pc.LocalAddr()
+}
+
+// udpSink is a UDP listener that records whether anything arrived.
+type udpSink struct {
+	pc  net.PacketConn
+	got chan []byte
+}
+
+func newUDPSink(t *testing.T, addr string) *udpSink {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &udpSink{pc: pc, got: make(chan []byte, 16)}
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				close(s.got)
+				return
+			}
+			s.got <- bytes.Clone(buf[:n])
+		}
+	}()
+	t.Cleanup(func() { _ = pc.Close() })
+	return s
+}
+
+// expectNothing fails if the sink receives a datagram within d.
+func (s *udpSink) expectNothing(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case b, ok := <-s.got:
+		if ok {
+			t.Fatalf("listener %s received %d bytes; the relay must not deliver there", s.pc.LocalAddr(), len(b))
+		}
+	case <-time.After(d):
+	}
+}
+
+// roundTrip sends msg to peer through the relayed conn and waits for the
+// echo.
+func roundTrip(t *testing.T, rc net.PacketConn, peer net.Addr, msg []byte) {
+	t.Helper()
+	if _, err := rc.WriteTo(msg, peer); err != nil {
+		t.Fatalf("relayed WriteTo %s: %v", peer, err)
+	}
+	buf := make([]byte, 2048)
+	_ = rc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	n, from, err := rc.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("relayed ReadFrom: %v", err)
+	}
+	if from.String() != peer.String() || !bytes.Equal(buf[:n], msg) {
+		t.Fatalf("echo: got %q from %s, want %q from %s", buf[:n], from, msg, peer)
+	}
+}
+
+// eventually polls cond until it holds or the bound passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

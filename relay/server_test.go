@@ -1,0 +1,233 @@
+package relay_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/turn/v5"
+
+	"github.com/turnkit/turnkit/relay"
+)
+
+// staticSecrets is the smallest relay.Secrets: a fixed map, as a game
+// server that shares one secret with its issuer would use.
+type staticSecrets map[string][]byte
+
+func (s staticSecrets) Secret(id string, _ time.Time) ([]byte, bool) {
+	v, ok := s[id]
+	return v, ok
+}
+
+// recordingSink records session events in order.
+type recordingSink struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recordingSink) SessionStarted(_ context.Context, ev *relay.SessionEvent) error {
+	r.add("start " + ev.AppID + " " + ev.Transport)
+	return nil
+}
+
+func (r *recordingSink) SessionEnded(_ context.Context, ev *relay.SessionEvent) error {
+	r.add("end " + ev.AppID + " " + ev.Transport)
+	return nil
+}
+
+func (r *recordingSink) add(s string) {
+	r.mu.Lock()
+	r.events = append(r.events, s)
+	r.mu.Unlock()
+}
+
+func (r *recordingSink) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}
+
+var testSecret = []byte("relay-test-secret-0123456789")
+
+func newRelay(t testing.TB, mod func(*relay.Config)) *relay.Server {
+	t.Helper()
+	cfg := relay.Config{
+		UDPAddrs:   []string{"127.0.0.1:0"},
+		TCPAddrs:   []string{"127.0.0.1:0"},
+		Secrets:    staticSecrets{"k1": testSecret},
+		AllowPeers: []string{"127.0.0.3"},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := relay.New(cfg)
+	if err != nil {
+		t.Fatalf("relay.New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func mint(app string, ttl time.Duration) (string, string) {
+	u := relay.Username{Expires: time.Now().Add(ttl), AppID: app, KeyID: "k1", Nonce: "n" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", "")}
+	name := u.String()
+	return name, relay.Credential(testSecret, name)
+}
+
+func dial(t testing.TB, s *relay.Server, user, pass string) *turn.Client {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := s.UDPAddrs()[0].String()
+	c, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: addr, TURNServerAddr: addr, Conn: conn,
+		Username: user, Password: pass, Realm: s.Realm(), RTO: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); _ = conn.Close() })
+	return c
+}
+
+// allocate allocates with a bounded wait; the test's cleanup closes the
+// allocation, which stops the client's refresh timers.
+func allocate(t testing.TB, c *turn.Client) (net.PacketConn, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	rc, err := c.AllocateWithContext(ctx)
+	if err == nil {
+		t.Cleanup(func() { _ = rc.Close() })
+	}
+	return rc, err
+}
+
+func TestQuotaPerUser(t *testing.T) {
+	s := newRelay(t, func(c *relay.Config) { c.MaxAllocationsPerUser = 1 })
+	user, pass := mint("game", time.Minute)
+	if _, err := allocate(t, dial(t, s, user, pass)); err != nil {
+		t.Fatalf("first allocation: %v", err)
+	}
+	_, err := allocate(t, dial(t, s, user, pass))
+	if err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("second allocation with the same username: %v, want 486", err)
+	}
+	if got := s.Stats().QuotaRefused; got != 1 {
+		t.Fatalf("QuotaRefused = %d, want 1", got)
+	}
+	// Another username of the same app is not limited by the per-user cap.
+	user2, pass2 := mint("game", time.Minute)
+	if _, err := allocate(t, dial(t, s, user2, pass2)); err != nil {
+		t.Fatalf("allocation with another username: %v", err)
+	}
+}
+
+func TestQuotaPerApp(t *testing.T) {
+	s := newRelay(t, func(c *relay.Config) { c.MaxAllocationsPerApp = 2 })
+	for i := range 2 {
+		u, p := mint("busy", time.Minute)
+		if _, err := allocate(t, dial(t, s, u, p)); err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+	}
+	u, p := mint("busy", time.Minute)
+	if _, err := allocate(t, dial(t, s, u, p)); err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("third allocation of the app: %v, want 486", err)
+	}
+	u, p = mint("other", time.Minute)
+	if _, err := allocate(t, dial(t, s, u, p)); err != nil {
+		t.Fatalf("another app: %v", err)
+	}
+}
+
+type denyAll struct{}
+
+func (denyAll) Admit(context.Context, *relay.AdmitRequest) error { return errors.New("paused") }
+
+func TestAdmitterRefuses(t *testing.T) {
+	s := newRelay(t, func(c *relay.Config) { c.Admitter = denyAll{} })
+	u, p := mint("paused", time.Minute)
+	if _, err := allocate(t, dial(t, s, u, p)); err == nil {
+		t.Fatal("allocation admitted, want refused")
+	}
+	if s.Stats().AuthFailures == 0 {
+		t.Fatal("AuthFailures = 0 after a refused allocation")
+	}
+}
+
+func TestSessionEventsAndClose(t *testing.T) {
+	sink := &recordingSink{}
+	s, err := relay.New(relay.Config{
+		UDPAddrs: []string{"127.0.0.1:0"},
+		Secrets:  staticSecrets{"k1": testSecret},
+		Sink:     sink,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, p := mint("ev", time.Minute)
+	c := dial(t, s, u, p)
+	rc, err := allocate(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rc // left open: Close must end the session
+	if got := s.Stats().Allocations; got != 1 {
+		t.Fatalf("Allocations = %d, want 1", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	got := sink.list()
+	if len(got) != 2 || got[0] != "start ev udp" || got[1] != "end ev udp" {
+		t.Fatalf("events %q, want start then end", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := map[string]relay.Config{
+		"no secrets":       {UDPAddrs: []string{"127.0.0.1:0"}},
+		"bad allow entry":  {UDPAddrs: []string{"127.0.0.1:0"}, Secrets: staticSecrets{}, AllowPeers: []string{"10.0.0.1/8"}},
+		"bad deny entry":   {UDPAddrs: []string{"127.0.0.1:0"}, Secrets: staticSecrets{}, DenyPeers: []string{"nonsense"}},
+		"unspecified":      {UDPAddrs: []string{"0.0.0.0:0"}, Secrets: staticSecrets{}},
+		"tls without cert": {TLSAddrs: []string{"127.0.0.1:0"}, Secrets: staticSecrets{}},
+		"bad address":      {UDPAddrs: []string{"127.0.0.1"}, Secrets: staticSecrets{}},
+	}
+	for name, cfg := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := relay.New(cfg)
+			if err == nil {
+				_ = s.Close()
+				t.Fatal("relay.New succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestSocketBuffers(t *testing.T) {
+	s := newRelay(t, nil)
+	bufs := s.SocketBuffers()
+	if len(bufs) != 1 || bufs[0].Requested != 2<<20 {
+		t.Fatalf("SocketBuffers = %+v, want one UDP listener with 2 MiB requested", bufs)
+	}
+	if bufs[0].Read == 0 {
+		t.Skip("platform does not report socket buffer sizes")
+	}
+	t.Logf("listener buffers: requested %d, granted read %d write %d", bufs[0].Requested, bufs[0].Read, bufs[0].Write)
+	if bufs[0].Read <= 212992 {
+		t.Errorf("read buffer %d is no larger than a stock kernel default; the request was not applied", bufs[0].Read)
+	}
+}

@@ -1,0 +1,10 @@
+package store
+
+import "errors"
+
+// ErrNotFound is returned, wrapped, when the record asked for does not exist.
+var ErrNotFound = errors.New("turnkit: not found")
+
+// ErrExists is returned, wrapped, when a record with the same identity
+// (ID, or key hash for API keys) is already stored.
+var ErrExists = errors.New("turnkit: already exists")

@@ -1,0 +1,207 @@
+package turnkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/turnkit/turnkit/relay"
+	"github.com/turnkit/turnkit/store"
+	"github.com/turnkit/turnkit/store/sqlite"
+)
+
+// Config configures a Kit. The zero value is ready to use: state in the
+// SQLite file "turnkit.db", one in-process relay on UDP and TCP
+// 127.0.0.1:3478, a relay secret generated on first run and kept in the
+// file.
+type Config struct {
+	// DBPath is the SQLite file. Defaults to "turnkit.db". Ignored when
+	// Store is set.
+	DBPath string
+	// Store, if set, is used instead of opening DBPath. The Kit does not
+	// close it.
+	Store store.Store
+
+	// Relay configures the in-process relay. Its Secrets, Admitter and Sink
+	// are set by the Kit. See relay.Config for the defaults.
+	Relay relay.Config
+	// NoRelay runs no in-process relay: the Kit only issues credentials,
+	// for the relays in Relays that share its secret.
+	NoRelay bool
+	// Relays are relays outside this process (for example coturn with the
+	// same static-auth-secret) the Issuer may send clients to. The
+	// in-process relay, when there is one, comes first.
+	Relays []RelayEndpoint
+
+	// RelaySecret, if set, is the secret credentials are signed with, for
+	// sharing with relays outside this process. It becomes the signing
+	// secret at Open (the previous one keeps verifying for MaxTTL). If
+	// empty, a random secret is generated on first run and kept.
+	RelaySecret string
+
+	// DefaultTTL is the credential lifetime when a request names none.
+	// Defaults to 10 minutes.
+	DefaultTTL time.Duration
+	// MaxTTL is the longest credential lifetime a request may ask for.
+	// Defaults to 24 hours.
+	MaxTTL time.Duration
+
+	// MaxBodyBytes limits request bodies; larger ones get 413. Defaults to
+	// 4096.
+	MaxBodyBytes int64
+
+	// KeyCacheSize is how many API keys and apps are cached. Defaults to
+	// 10000.
+	KeyCacheSize int
+	// KeyCacheTTL is how long a cached key or app status is trusted: the
+	// longest another node sharing the store takes to see a revocation or
+	// a pause. Defaults to 30 seconds.
+	KeyCacheTTL time.Duration
+
+	// Logger receives the Kit's logs. It never sees API keys, secrets or
+	// client addresses. Defaults to discarding logs.
+	Logger *slog.Logger
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.DBPath == "" {
+		c.DBPath = "turnkit.db"
+	}
+	if c.DefaultTTL == 0 {
+		c.DefaultTTL = 10 * time.Minute
+	}
+	if c.MaxTTL == 0 {
+		c.MaxTTL = 24 * time.Hour
+	}
+	if c.MaxTTL < time.Minute || c.DefaultTTL < 0 || c.DefaultTTL > c.MaxTTL {
+		return c, fmt.Errorf("turnkit: config: DefaultTTL %s and MaxTTL %s must satisfy 0 < DefaultTTL <= MaxTTL, MaxTTL >= 1m", c.DefaultTTL, c.MaxTTL)
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 4096
+	}
+	if c.KeyCacheSize <= 0 {
+		c.KeyCacheSize = 10000
+	}
+	if c.KeyCacheTTL <= 0 {
+		c.KeyCacheTTL = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Relay.Now == nil {
+		c.Relay.Now = c.Now
+	}
+	if c.Relay.Logger == nil {
+		c.Relay.Logger = c.Logger
+	}
+	return c, nil
+}
+
+// Kit is turnkit in one value: storage, the key ring, the Issuer, the
+// in-process relay and the HTTP handlers. It is safe for concurrent use;
+// two Kits in one process share nothing.
+type Kit struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	ownsStore bool
+	auth      *authCache
+	ring      *KeyRing
+	issuer    *Issuer
+	relay     *relay.Server
+}
+
+// Open opens the store, loads or creates the relay secret, starts the
+// in-process relay and returns the Kit. Close releases all of it.
+func Open(ctx context.Context, cfg Config) (*Kit, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	k := &Kit{cfg: cfg, log: cfg.Logger, store: cfg.Store}
+	if k.store == nil {
+		st, err := sqlite.Open(ctx, cfg.DBPath)
+		if err != nil {
+			return nil, fmt.Errorf("turnkit: open store: %w", err)
+		}
+		k.store, k.ownsStore = st, true
+	}
+	k.auth = newAuthCache(k.store, cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now)
+	overlap := cfg.MaxTTL + time.Minute
+	k.ring, err = newKeyRing(ctx, k.store, cfg.RelaySecret, overlap, cfg.Now)
+	if err != nil {
+		k.closeStore()
+		return nil, err
+	}
+	if !cfg.NoRelay {
+		rc := cfg.Relay
+		hooks := relayHooks{auth: k.auth, store: k.store}
+		rc.Secrets, rc.Admitter, rc.Sink = k.ring, hooks, hooks
+		k.relay, err = relay.New(rc)
+		if err != nil {
+			k.closeStore()
+			return nil, fmt.Errorf("turnkit: start relay: %w", err)
+		}
+	}
+	k.issuer = &Issuer{
+		auth: k.auth, ring: k.ring, relays: k.relayEndpoints, now: cfg.Now,
+		defaultTTL: cfg.DefaultTTL, maxTTL: cfg.MaxTTL,
+	}
+	return k, nil
+}
+
+// relayEndpoints lists the relays the Issuer may choose from.
+func (k *Kit) relayEndpoints() []RelayEndpoint {
+	out := make([]RelayEndpoint, 0, 1+len(k.cfg.Relays))
+	if k.relay != nil {
+		out = append(out, RelayEndpoint{ID: k.relay.ID(), Region: k.relay.Region(), URLs: k.relay.URLs()})
+	}
+	return append(out, k.cfg.Relays...)
+}
+
+// Handler returns turnkit's HTTP API, to mount on any mux:
+// POST /v1/credentials. Paths outside it get 404.
+func (k *Kit) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/credentials", k.CredentialsHandler())
+	return mux
+}
+
+// Issuer returns the Kit's credential issuer, for minting credentials from
+// Go without HTTP.
+func (k *Kit) Issuer() *Issuer { return k.issuer }
+
+// KeyRing returns the relay secrets, for rotation.
+func (k *Kit) KeyRing() *KeyRing { return k.ring }
+
+// Relay returns the in-process relay, or nil when Config.NoRelay is set.
+func (k *Kit) Relay() *relay.Server { return k.relay }
+
+// Store returns the Kit's store.
+func (k *Kit) Store() store.Store { return k.store }
+
+// Close stops the relay (ending its sessions in the store) and closes the
+// store if the Kit opened it.
+func (k *Kit) Close() error {
+	var errs []error
+	if k.relay != nil {
+		errs = append(errs, k.relay.Close())
+	}
+	errs = append(errs, k.closeStore())
+	return errors.Join(errs...)
+}
+
+func (k *Kit) closeStore() error {
+	if k.ownsStore {
+		return k.store.Close()
+	}
+	return nil
+}
