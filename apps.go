@@ -51,6 +51,9 @@ func (k *Kit) CreateApp(ctx context.Context, req NewApp) (*CreatedApp, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := k.ledger.welcome(ctx, app.ID); err != nil {
+		return nil, err
+	}
 	return &CreatedApp{App: app, KeyID: keyID, Key: req.Key}, nil
 }
 

@@ -50,12 +50,14 @@ type Credential struct {
 	RelayID, Region string
 }
 
-// Issuer mints TURN credentials: API key → app → app status → relay choice
+// Issuer mints TURN credentials: API key → app → app status → balance and
+// reserve check (when billing is enforced) → relay choice
 // → username and password signed with the current relay secret. It is safe
 // for concurrent use.
 type Issuer struct {
 	auth       *authCache
 	ring       *KeyRing
+	ledger     *Ledger
 	relays     func() []RelayEndpoint
 	now        func() time.Time
 	defaultTTL time.Duration
@@ -63,7 +65,8 @@ type Issuer struct {
 }
 
 // Issue checks the request and mints a credential. Errors wrap
-// ErrBadRequest, ErrInvalidKey, ErrAppPaused, ErrAppDeleting or ErrNoRelay.
+// ErrBadRequest, ErrInvalidKey, ErrAppPaused, ErrAppDeleting,
+// ErrInsufficientBalance or ErrNoRelay.
 func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credential, error) {
 	if req.Key == "" {
 		return nil, fmt.Errorf("%w: key is required", ErrBadRequest)
@@ -78,6 +81,9 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 	ttl = (ttl + time.Second - 1).Truncate(time.Second)
 	appID, err := is.auth.appForKey(ctx, req.Key)
 	if err != nil {
+		return nil, err
+	}
+	if err := is.ledger.checkIssue(ctx, appID, ttl, false); err != nil {
 		return nil, err
 	}
 	rel, err := is.chooseRelay(req.HostIP)

@@ -33,7 +33,7 @@ var (
 )
 
 // HTTPStatus returns the HTTP status code for an error returned by turnkit:
-// 400 bad request, 401 invalid key, 403 paused or deleting app, 404 not
+// 400 bad request, 401 invalid key, 402 balance too low, 403 paused or deleting app, 404 not
 // found, 405 method not allowed, 413 body too large, 503 no relay, and 500
 // for anything else.
 func HTTPStatus(err error) int {
@@ -44,6 +44,8 @@ func HTTPStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrInvalidKey):
 		return http.StatusUnauthorized
+	case errors.Is(err, ErrInsufficientBalance):
+		return http.StatusPaymentRequired
 	case errors.Is(err, ErrAppPaused), errors.Is(err, ErrAppDeleting):
 		return http.StatusForbidden
 	case errors.Is(err, ErrNotFound):

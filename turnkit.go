@@ -61,6 +61,10 @@ type Config struct {
 	// a pause. Defaults to 30 seconds.
 	KeyCacheTTL time.Duration
 
+	// Billing configures metering and the ledger. Its zero value charges
+	// usage to the ledger but never refuses a credential for the balance.
+	Billing BillingConfig
+
 	// Logger receives the Kit's logs. It never sees API keys, secrets or
 	// client addresses. Defaults to discarding logs.
 	Logger *slog.Logger
@@ -102,6 +106,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Relay.Logger == nil {
 		c.Relay.Logger = c.Logger
 	}
+	if c.Relay.ID == "" {
+		c.Relay.ID = stableRelayID(c.Relay)
+	}
 	return c, nil
 }
 
@@ -115,6 +122,7 @@ type Kit struct {
 	ownsStore bool
 	auth      *authCache
 	ring      *KeyRing
+	ledger    *Ledger
 	issuer    *Issuer
 	relay     *relay.Server
 }
@@ -135,6 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		k.store, k.ownsStore = st, true
 	}
 	k.auth = newAuthCache(k.store, cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now)
+	k.ledger = &Ledger{st: k.store, cfg: cfg.Billing, now: cfg.Now, log: cfg.Logger}
 	overlap := cfg.MaxTTL + time.Minute
 	k.ring, err = newKeyRing(ctx, k.store, cfg.RelaySecret, overlap, cfg.Now)
 	if err != nil {
@@ -143,16 +152,26 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	if !cfg.NoRelay {
 		rc := cfg.Relay
-		hooks := relayHooks{auth: k.auth, store: k.store}
+		hooks := relayHooks{auth: k.auth, store: k.store, ledger: k.ledger}
 		rc.Secrets, rc.Admitter, rc.Sink = k.ring, hooks, hooks
 		k.relay, err = relay.New(rc)
 		if err != nil {
 			k.closeStore()
 			return nil, fmt.Errorf("turnkit: start relay: %w", err)
 		}
+		// Sessions a previous process of this relay left open end now,
+		// with the usage they last reported.
+		n, err := k.store.CloseRelaySessions(ctx, k.relay.ID(), k.relay.Instance(), cfg.Now().UTC())
+		if err != nil {
+			k.Close()
+			return nil, fmt.Errorf("turnkit: close stale sessions of relay %s: %w", k.relay.ID(), err)
+		}
+		if n > 0 {
+			k.log.Info("closed sessions left by a previous run of the relay", "relay", k.relay.ID(), "sessions", n)
+		}
 	}
 	k.issuer = &Issuer{
-		auth: k.auth, ring: k.ring, relays: k.relayEndpoints, now: cfg.Now,
+		auth: k.auth, ring: k.ring, ledger: k.ledger, relays: k.relayEndpoints, now: cfg.Now,
 		defaultTTL: cfg.DefaultTTL, maxTTL: cfg.MaxTTL,
 	}
 	return k, nil
@@ -178,6 +197,9 @@ func (k *Kit) Handler() http.Handler {
 // Issuer returns the Kit's credential issuer, for minting credentials from
 // Go without HTTP.
 func (k *Kit) Issuer() *Issuer { return k.issuer }
+
+// Ledger returns the billing ledger: balances, top-ups, plans, journal.
+func (k *Kit) Ledger() *Ledger { return k.ledger }
 
 // KeyRing returns the relay secrets, for rotation.
 func (k *Kit) KeyRing() *KeyRing { return k.ring }

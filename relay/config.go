@@ -86,6 +86,14 @@ type Config struct {
 	// socket. Defaults to 512 KiB. Negative leaves the kernel default.
 	RelayBufferBytes int
 
+	// UsageInterval is how often each live allocation's usage is reported
+	// to the Sink as a delta; a last delta is reported when it closes.
+	// Defaults to 10 seconds.
+	UsageInterval time.Duration
+	// DisableMetering turns byte counting off (no usage deltas). It exists
+	// to measure what metering costs; leave it false.
+	DisableMetering bool
+
 	// AllocationLifetime is the default allocation lifetime. Defaults to
 	// 10 minutes (pion's default).
 	AllocationLifetime time.Duration
@@ -108,6 +116,7 @@ const (
 	defaultMaxAllocations = 10000
 	defaultListenerBuffer = 2 << 20
 	defaultRelayBuffer    = 512 << 10
+	defaultUsageInterval  = 10 * time.Second
 )
 
 // withDefaults validates c and returns a copy with zero fields defaulted.
@@ -167,6 +176,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RelayBufferBytes == 0 {
 		c.RelayBufferBytes = defaultRelayBuffer
+	}
+	if c.UsageInterval <= 0 {
+		c.UsageInterval = defaultUsageInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

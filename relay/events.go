@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // eventQueue delivers session events to the Sink from one goroutine, in
@@ -20,9 +21,11 @@ type eventQueue struct {
 	closed bool
 }
 
+// queuedEvent holds exactly one of its fields.
 type queuedEvent struct {
-	started bool
-	ev      *SessionEvent
+	started *SessionEvent
+	usage   *UsageDelta
+	ended   *SessionEvent
 }
 
 func newEventQueue(sink Sink, log *slog.Logger) *eventQueue {
@@ -32,13 +35,13 @@ func newEventQueue(sink Sink, log *slog.Logger) *eventQueue {
 }
 
 // push queues an event; after close it is dropped.
-func (q *eventQueue) push(started bool, ev *SessionEvent) {
+func (q *eventQueue) push(ev queuedEvent) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return
 	}
-	q.items = append(q.items, queuedEvent{started, ev})
+	q.items = append(q.items, ev)
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -65,19 +68,35 @@ func (q *eventQueue) run() {
 	}
 }
 
+// usageRetries bounds how often a failed Usage call is retried.
+const usageRetries = 4
+
 func (q *eventQueue) deliver(it queuedEvent) {
 	if q.sink == nil {
 		return
 	}
 	ctx := context.Background()
-	var err error
-	if it.started {
-		err = q.sink.SessionStarted(ctx, it.ev)
-	} else {
-		err = q.sink.SessionEnded(ctx, it.ev)
-	}
-	if err != nil {
-		q.log.Error("session event not recorded", "session", it.ev.SessionID, "started", it.started, "err", err)
+	switch {
+	case it.started != nil:
+		if err := q.sink.SessionStarted(ctx, it.started); err != nil {
+			q.log.Error("session start not recorded", "session", it.started.SessionID, "err", err)
+		}
+	case it.usage != nil:
+		var err error
+		for try := 0; try <= usageRetries; try++ {
+			if try > 0 {
+				time.Sleep(time.Duration(50<<try) * time.Millisecond)
+			}
+			if err = q.sink.Usage(ctx, it.usage); err == nil {
+				return
+			}
+		}
+		q.log.Error("usage not recorded", "session", it.usage.SessionID, "seq", it.usage.Seq,
+			"bytes", it.usage.Bytes(), "err", err)
+	case it.ended != nil:
+		if err := q.sink.SessionEnded(ctx, it.ended); err != nil {
+			q.log.Error("session end not recorded", "session", it.ended.SessionID, "err", err)
+		}
 	}
 }
 

@@ -46,16 +46,55 @@ type SessionEvent struct {
 	AppID string
 	// RelayID identifies the relay.
 	RelayID string
+	// Instance identifies this run of the relay: it is new at every New,
+	// so sessions left open by a dead process of the same relay ID can be
+	// told apart and closed.
+	Instance string
 	// Transport is "udp" or "tcp": the transport between client and relay.
 	Transport string
 	// At is when the allocation was created or deleted.
 	At time.Time
+	// ToPeer and ToClient are the session's byte totals, set on the end
+	// event: the sums of its usage deltas.
+	ToPeer, ToClient int64
 }
 
-// Sink receives session events. The relay calls it from a single goroutine,
-// in order, never from the packet path; a slow sink delays later events but
-// not traffic. An error is logged and the event is not retried.
+// UsageDelta reports the bytes one session's allocation relayed since the
+// previous delta. New fields may be added.
+type UsageDelta struct {
+	// SessionID identifies the session.
+	SessionID string
+	// AppID is the app the session belongs to.
+	AppID string
+	// RelayID identifies the relay.
+	RelayID string
+	// Seq numbers the session's deltas 1, 2, 3, … with no gap: a sink that
+	// records (SessionID, Seq) applies each delta exactly once, however
+	// often it is delivered.
+	Seq uint64
+	// ToPeer is the payload the relay sent to peers: what the relayed
+	// socket's write accepted.
+	ToPeer int64
+	// ToClient is the payload the relay forwarded to the client: data from
+	// peers the allocation holds a permission for, handed to the client's
+	// socket.
+	ToClient int64
+	// At is when the delta was taken.
+	At time.Time
+	// Final marks the last delta, taken when the allocation closed.
+	Final bool
+}
+
+// Bytes returns the delta's billable egress, ToPeer + ToClient.
+func (d *UsageDelta) Bytes() int64 { return d.ToPeer + d.ToClient }
+
+// Sink receives session events and usage. The relay calls it from a single
+// goroutine, in order (a session's start, its usage deltas, its end), never
+// from the packet path; a slow sink delays later events but not traffic.
+// A failed Usage call is retried a few times with backoff (a sink that
+// dedupes by SessionID and Seq makes that safe); other failures are logged.
 type Sink interface {
 	SessionStarted(ctx context.Context, ev *SessionEvent) error
+	Usage(ctx context.Context, d *UsageDelta) error
 	SessionEnded(ctx context.Context, ev *SessionEvent) error
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/turn/v5"
 )
@@ -45,9 +46,11 @@ func (g *addressGenerator) AllocatePacketConn(conf turn.AllocateListenerConfig) 
 		return nil, nil, fmt.Errorf("relay: relayed socket has no IP address: %s", pc.LocalAddr())
 	}
 	advertised := netip.AddrPortFrom(s.cfg.RelayIP, local.Port())
+	rc := &relayPacketConn{PacketConn: pc, srv: s, advertised: advertised, meter: !s.cfg.DisableMetering}
+	rc.perms.Store(&[]netip.Addr{})
 	s.peers.addLive(advertised)
+	s.registerConn(rc)
 	s.relayConns.Add(1)
-	rc := &relayPacketConn{PacketConn: pc, srv: s, advertised: advertised}
 	return rc, net.UDPAddrFromAddrPort(advertised), nil
 }
 
@@ -72,12 +75,22 @@ func (g *addressGenerator) AllocateConn(conf turn.AllocateConnConfig) (net.Conn,
 }
 
 // relayPacketConn is an allocation's relayed UDP socket. WriteTo refuses
-// peers the rules refuse; ReadFrom drops their packets.
+// peers the rules refuse; ReadFrom drops their packets. Both meter the
+// payload they pass, with atomic counters: no lock, no allocation and no
+// map lookup per packet.
 type relayPacketConn struct {
 	net.PacketConn
 	srv        *Server
 	advertised netip.AddrPort
+	meter      bool
 	closeOnce  sync.Once
+
+	toPeer   atomic.Int64 // payload bytes the socket's write accepted
+	toClient atomic.Int64 // payload bytes read from permitted peers, handed to pion for the client
+	// perms mirrors the allocation's permissions (peer IPs), copied on
+	// write from pion's permission events, so ReadFrom can tell a packet
+	// pion will forward to the client from one it will drop.
+	perms atomic.Pointer[[]netip.Addr]
 }
 
 func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
@@ -86,7 +99,11 @@ func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.srv.stats.peerRefused.Add(1)
 		return 0, errPeerRefused
 	}
-	return c.PacketConn.WriteTo(p, addr)
+	n, err := c.PacketConn.WriteTo(p, addr)
+	if c.meter && n > 0 {
+		c.toPeer.Add(int64(n))
+	}
+	return n, err
 }
 
 func (c *relayPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -96,9 +113,42 @@ func (c *relayPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		if ap, ok := addrPortOf(addr); ok && c.srv.peers.sendable(ap) {
+			if c.meter && c.permitted(ap.Addr()) {
+				c.toClient.Add(int64(n))
+			}
 			return n, addr, nil
 		}
 		c.srv.stats.peerRefused.Add(1)
+	}
+}
+
+// permitted reports whether the allocation holds a permission for ip.
+func (c *relayPacketConn) permitted(ip netip.Addr) bool {
+	for _, a := range *c.perms.Load() {
+		if a == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// setPermission adds or removes ip from the permission mirror.
+func (c *relayPacketConn) setPermission(ip netip.Addr, on bool) {
+	ip = ip.Unmap().WithZone("")
+	for {
+		old := c.perms.Load()
+		next := make([]netip.Addr, 0, len(*old)+1)
+		for _, a := range *old {
+			if a != ip {
+				next = append(next, a)
+			}
+		}
+		if on {
+			next = append(next, ip)
+		}
+		if c.perms.CompareAndSwap(old, &next) {
+			return
+		}
 	}
 }
 
@@ -106,6 +156,7 @@ func (c *relayPacketConn) Close() error {
 	err := c.PacketConn.Close()
 	c.closeOnce.Do(func() {
 		c.srv.peers.removeLive(c.advertised)
+		c.srv.unregisterConn(c)
 		c.srv.relayConns.Done()
 	})
 	return err

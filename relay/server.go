@@ -21,11 +21,12 @@ import (
 // A Server is safe for concurrent use. Two Servers in one process share
 // nothing.
 type Server struct {
-	cfg    Config
-	peers  *peerRules
-	quotas *quotas
-	events *eventQueue
-	turn   *turn.Server
+	cfg      Config
+	instance string
+	peers    *peerRules
+	quotas   *quotas
+	events   *eventQueue
+	turn     *turn.Server
 
 	packetConns []net.PacketConn
 	listeners   []*trackedListener
@@ -40,9 +41,22 @@ type Server struct {
 		quotaRefused atomic.Uint64
 	}
 
-	mu       sync.Mutex // guards the following fields
-	sessions map[string]*SessionEvent
+	stopFlush chan struct{} // closed by Close to stop the usage flusher
+	flushDone chan struct{} // closed when the flusher has returned
+
+	mu       sync.Mutex                          // guards the following fields
+	sessions map[string]*session                 // by client 5-tuple
+	conns    map[netip.AddrPort]*relayPacketConn // by advertised relayed address
 	closed   bool
+}
+
+// session is a live allocation: its start event, its relayed socket (nil
+// for TCP allocations, which are not metered) and what has been reported.
+type session struct {
+	ev                 *SessionEvent
+	conn               *relayPacketConn
+	seq                uint64 // last delta's sequence number
+	sentPeer, sentClnt int64  // totals reported so far
 }
 
 // New starts a relay: it opens the configured listeners and serves until
@@ -57,9 +71,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("relay: peer policy: %w", err)
 	}
 	s := &Server{
-		cfg:      cfg,
-		quotas:   newQuotas(cfg.MaxAllocationsPerUser, cfg.MaxAllocationsPerApp, cfg.MaxAllocations),
-		sessions: make(map[string]*SessionEvent),
+		cfg:       cfg,
+		instance:  randomID(12),
+		quotas:    newQuotas(cfg.MaxAllocationsPerUser, cfg.MaxAllocationsPerApp, cfg.MaxAllocations),
+		sessions:  make(map[string]*session),
+		conns:     make(map[netip.AddrPort]*relayPacketConn),
+		stopFlush: make(chan struct{}),
+		flushDone: make(chan struct{}),
 	}
 	if err := s.listen(); err != nil {
 		s.closeListeners()
@@ -85,6 +103,12 @@ func New(cfg Config) (*Server, error) {
 		EventHandler: turn.EventHandler{
 			OnAllocationCreated: s.onAllocationCreated,
 			OnAllocationDeleted: s.onAllocationDeleted,
+			OnPermissionCreated: func(_, _ net.Addr, _, _, _ string, relayAddr net.Addr, peer net.IP) {
+				s.mirrorPermission(relayAddr, peer, true)
+			},
+			OnPermissionDeleted: func(_, _ net.Addr, _, _, _ string, relayAddr net.Addr, peer net.IP) {
+				s.mirrorPermission(relayAddr, peer, false)
+			},
 		},
 	}
 	for _, pc := range s.packetConns {
@@ -104,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("relay: start: %w", err)
 	}
 	s.turn = ts
+	go s.flushLoop()
 	return s, nil
 }
 
@@ -202,6 +227,9 @@ func (s *Server) ownAddrs() []netip.Addr {
 // ID returns the relay's ID.
 func (s *Server) ID() string { return s.cfg.ID }
 
+// Instance returns the ID of this run of the relay, new at every New.
+func (s *Server) Instance() string { return s.instance }
+
 // Region returns the relay's region slug.
 func (s *Server) Region() string { return s.cfg.Region }
 
@@ -270,35 +298,129 @@ func (s *Server) onAllocationCreated(src, dst net.Addr, protocol, userID, _ stri
 		Username:  userID,
 		AppID:     u.AppID,
 		RelayID:   s.cfg.ID,
+		Instance:  s.instance,
 		Transport: transportOf(dst),
 		At:        s.cfg.Now(),
 	}
-	if ap, ok := addrPortOf(relayAddr); ok {
+	ap, ok := addrPortOf(relayAddr)
+	if ok {
 		s.peers.bindClient(src.String(), ap)
 	}
 	s.quotas.add(userID, u.AppID, 1)
 	s.mu.Lock()
-	s.sessions[tupleKey(src, dst, protocol)] = ev
+	s.sessions[tupleKey(src, dst, protocol)] = &session{ev: ev, conn: s.conns[ap]}
 	s.mu.Unlock()
-	s.events.push(true, ev)
+	s.events.push(queuedEvent{started: ev})
 }
 
 func (s *Server) onAllocationDeleted(src, dst net.Addr, protocol, _, _ string) {
 	s.mu.Lock()
 	key := tupleKey(src, dst, protocol)
-	ev, ok := s.sessions[key]
+	ss, ok := s.sessions[key]
 	delete(s.sessions, key)
 	s.mu.Unlock()
 	if ok {
-		s.endSession(ev)
+		s.endSession(ss)
 	}
 }
 
-func (s *Server) endSession(started *SessionEvent) {
-	s.quotas.add(started.Username, started.AppID, -1)
-	ev := *started
-	ev.At = s.cfg.Now()
-	s.events.push(false, &ev)
+// registerConn makes a relayed socket findable by its relayed address, for
+// the allocation and permission events that name it.
+func (s *Server) registerConn(c *relayPacketConn) {
+	s.mu.Lock()
+	s.conns[c.advertised] = c
+	s.mu.Unlock()
+}
+
+// unregisterConn forgets a closed relayed socket.
+func (s *Server) unregisterConn(c *relayPacketConn) {
+	s.mu.Lock()
+	if s.conns[c.advertised] == c {
+		delete(s.conns, c.advertised)
+	}
+	s.mu.Unlock()
+}
+
+// mirrorPermission copies a permission change into the relayed socket's
+// mirror, which metering reads.
+func (s *Server) mirrorPermission(relayAddr net.Addr, peer net.IP, on bool) {
+	ap, ok := addrPortOf(relayAddr)
+	ip, ok2 := netip.AddrFromSlice(peer)
+	if !ok || !ok2 {
+		return
+	}
+	s.mu.Lock()
+	c := s.conns[ap]
+	s.mu.Unlock()
+	if c != nil {
+		c.setPermission(ip, on)
+	}
+}
+
+// endSession reports the session's last usage and its end.
+func (s *Server) endSession(ss *session) {
+	s.quotas.add(ss.ev.Username, ss.ev.AppID, -1)
+	now := s.cfg.Now()
+	s.mu.Lock()
+	d := s.takeDelta(ss, now, true)
+	s.mu.Unlock()
+	if d != nil {
+		s.events.push(queuedEvent{usage: d})
+	}
+	ev := *ss.ev
+	ev.At = now
+	ev.ToPeer, ev.ToClient = ss.sentPeer, ss.sentClnt
+	s.events.push(queuedEvent{ended: &ev})
+}
+
+// takeDelta returns the usage since the last delta, or nil if there is none
+// (a final delta is returned only when it carries bytes). s.mu is held.
+func (s *Server) takeDelta(ss *session, now time.Time, final bool) *UsageDelta {
+	if ss.conn == nil {
+		return nil
+	}
+	peer, clnt := ss.conn.toPeer.Load(), ss.conn.toClient.Load()
+	dp, dc := peer-ss.sentPeer, clnt-ss.sentClnt
+	if dp == 0 && dc == 0 {
+		return nil
+	}
+	ss.seq++
+	ss.sentPeer, ss.sentClnt = peer, clnt
+	return &UsageDelta{
+		SessionID: ss.ev.SessionID, AppID: ss.ev.AppID, RelayID: s.cfg.ID,
+		Seq: ss.seq, ToPeer: dp, ToClient: dc, At: now, Final: final,
+	}
+}
+
+// flushLoop reports every live session's usage each UsageInterval.
+func (s *Server) flushLoop() {
+	defer close(s.flushDone)
+	t := time.NewTicker(s.cfg.UsageInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopFlush:
+			return
+		case <-t.C:
+			s.flush()
+		}
+	}
+}
+
+// flush reports the usage of every live session since its last delta.
+func (s *Server) flush() {
+	now := s.cfg.Now()
+	var deltas []*UsageDelta
+	s.mu.Lock()
+	for _, ss := range s.sessions {
+		if d := s.takeDelta(ss, now, false); d != nil {
+			deltas = append(deltas, d)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range deltas {
+		s.events.push(queuedEvent{usage: d})
+	}
 }
 
 func tupleKey(src, dst net.Addr, protocol string) string {
@@ -324,6 +446,8 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	close(s.stopFlush)
+	<-s.flushDone
 
 	err := s.turn.Close()
 	for _, ln := range s.listeners {
@@ -333,10 +457,10 @@ func (s *Server) Close() error {
 
 	s.mu.Lock()
 	left := s.sessions
-	s.sessions = map[string]*SessionEvent{}
+	s.sessions = map[string]*session{}
 	s.mu.Unlock()
-	for _, ev := range left {
-		s.endSession(ev)
+	for _, ss := range left {
+		s.endSession(ss)
 	}
 	s.events.close()
 	if err != nil {
@@ -410,6 +534,25 @@ func (l *trackedListener) closeConns() {
 type trackedConn struct {
 	net.Conn
 	ln *trackedListener
+
+	wmu sync.Mutex // guards pad
+	pad []byte     // scratch for padded ChannelData
+}
+
+// Write pads ChannelData to a multiple of four bytes, as TCP framing
+// requires (see padChannelData); the byte count returned is that of p.
+func (c *trackedConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	out := padChannelData(p, c.pad)
+	if len(out) == len(p) {
+		return c.Conn.Write(p)
+	}
+	c.pad = out[:0]
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (c *trackedConn) Close() error {

@@ -27,10 +27,18 @@ func (s staticSecrets) Secret(id string, _ time.Time) ([]byte, bool) {
 type recordingSink struct {
 	mu     sync.Mutex
 	events []string
+	usage  []relay.UsageDelta
 }
 
 func (r *recordingSink) SessionStarted(_ context.Context, ev *relay.SessionEvent) error {
 	r.add("start " + ev.AppID + " " + ev.Transport)
+	return nil
+}
+
+func (r *recordingSink) Usage(_ context.Context, d *relay.UsageDelta) error {
+	r.mu.Lock()
+	r.usage = append(r.usage, *d)
+	r.mu.Unlock()
 	return nil
 }
 

@@ -16,6 +16,8 @@ type Store interface {
 	Keys
 	Secrets
 	Sessions
+	SessionStats
+	Ledger
 
 	// Close releases the backend's resources. It does not close a database
 	// handle that the caller passed in.
@@ -144,6 +146,12 @@ type Session struct {
 	StartedAt time.Time
 	// EndedAt is when the allocation was deleted; zero while it is active.
 	EndedAt time.Time
+	// Instance identifies the relay process that holds the allocation, so
+	// a restarted relay can close the sessions its previous process left.
+	Instance string
+	// ToPeer and ToClient are the bytes charged so far: the sums of the
+	// usage applied with ApplyUsage.
+	ToPeer, ToClient int64
 }
 
 // Active reports whether the session has not ended.
@@ -160,7 +168,105 @@ type Sessions interface {
 	CloseSession(ctx context.Context, id string, at time.Time) error
 	// Session returns the session with the given ID, or ErrNotFound.
 	Session(ctx context.Context, id string) (Session, error)
+	// CloseRelaySessions ends, at the given time, every active session of
+	// the relay whose Instance is not keepInstance — the sessions a dead
+	// process of that relay left open — and returns how many it ended.
+	// Their byte totals stay as last charged.
+	CloseRelaySessions(ctx context.Context, relayID, keepInstance string, at time.Time) (int, error)
+}
+
+// SessionStats answers the questions the reserve check asks of sessions.
+type SessionStats interface {
 	// CountActiveSessions returns how many sessions of the app have not
 	// ended.
 	CountActiveSessions(ctx context.Context, appID string) (int, error)
+	// UsageHistory returns the bytes charged to the app's ended sessions
+	// and their total duration in whole seconds; both are zero for an app
+	// without history.
+	UsageHistory(ctx context.Context, appID string) (bytes, seconds int64, err error)
+}
+
+// Balance is an app's two-bucket balance, in bytes.
+type Balance struct {
+	// AppID is the app.
+	AppID string
+	// Subscription is what is left of the current period's allowance. It
+	// is used first and does not roll over.
+	Subscription int64
+	// PAYG is the pay-as-you-go bucket: top-ups, never expiring. Usage may
+	// push it below zero.
+	PAYG int64
+	// Allowance is the plan's allowance per period; zero means no plan.
+	Allowance int64
+	// PeriodStart is when the current subscription period began; zero
+	// without a plan.
+	PeriodStart time.Time
+	// LowThreshold is the total below which the app is told its balance is
+	// low; zero turns the notice off.
+	LowThreshold int64
+	// LowNotified is set when the notice fired and cleared when the total
+	// rises to the threshold again, so it fires once per crossing.
+	LowNotified bool
+}
+
+// Total returns Subscription + PAYG.
+func (b Balance) Total() int64 { return b.Subscription + b.PAYG }
+
+// LedgerEntry is one change to a balance. The journal of an app's entries
+// is append-only, and its sums are the balance's buckets.
+type LedgerEntry struct {
+	// ID orders entries; the store assigns it, increasing.
+	ID int64
+	// AppID is the app.
+	AppID string
+	// At is when the change was made.
+	At time.Time
+	// Kind says what the change is: "topup", "usage", "plan", "refill".
+	Kind string
+	// Ref is the entry's reference, unique per app: a top-up's payment ID,
+	// "usage:{session}:{seq}", "refill:{period}".
+	Ref string
+	// Subscription and PAYG are the changes to the two buckets.
+	Subscription, PAYG int64
+}
+
+// Usage is one usage delta of a session, to charge exactly once.
+type Usage struct {
+	// SessionID and Seq identify the delta.
+	SessionID string
+	Seq       uint64
+	// AppID is the app charged.
+	AppID string
+	// ToPeer and ToClient are the delta's bytes each way.
+	ToPeer, ToClient int64
+	// At is when the delta was taken.
+	At time.Time
+}
+
+// BalanceFunc changes a balance and returns the entries that record the
+// change. It runs inside the store's transaction and must not do I/O; an
+// error aborts the transaction. It may run more than once if the store
+// retries.
+type BalanceFunc func(b *Balance) ([]LedgerEntry, error)
+
+// Ledger stores balances and their journal. Each method that changes a
+// balance is atomic: the balance and its entries are written together or
+// not at all.
+type Ledger interface {
+	// Apply runs fn on the app's balance (the zero Balance if the app has
+	// none yet) and stores the result and the entries fn returns. If the
+	// app already has an entry with reference ref, nothing runs and applied
+	// is false: a change is applied once however often it is submitted.
+	Apply(ctx context.Context, appID, ref string, fn BalanceFunc) (applied bool, err error)
+	// ApplyUsage charges one usage delta: if (u.SessionID, u.Seq) was not
+	// applied before, it adds the bytes to the session's totals (when the
+	// session is stored) and applies fn to the app's balance, all in one
+	// transaction. A delta already applied yields applied false.
+	ApplyUsage(ctx context.Context, u Usage, fn BalanceFunc) (applied bool, err error)
+	// Balance returns the app's balance as stored (the zero Balance, with
+	// AppID set, if it has none).
+	Balance(ctx context.Context, appID string) (Balance, error)
+	// Entries returns up to limit of the app's entries with an ID above
+	// afterID, in ID order.
+	Entries(ctx context.Context, appID string, afterID int64, limit int) ([]LedgerEntry, error)
 }

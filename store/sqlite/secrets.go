@@ -2,53 +2,80 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/turnkit/turnkit/store"
 )
 
-// AddSecret stores a new relay secret.
+// AddSecret stores a new relay secret. It returns an error wrapping
+// store.ErrExists if a secret with the same ID is stored. A nil Value is
+// stored, and read back, as an empty one.
 func (s *Store) AddSecret(ctx context.Context, sec store.Secret) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO relay_secrets (id, value, created_at, not_after) VALUES (?, ?, ?, ?)`,
-		sec.ID, sec.Value, toNanos(sec.CreatedAt), toNanos(sec.NotAfter))
-	switch {
-	case isUnique(err):
-		return fmt.Errorf("sqlite: secret %q: %w", sec.ID, store.ErrExists)
-	case err != nil:
-		return fmt.Errorf("sqlite: add secret %q: %w", sec.ID, err)
+	created, err := nanos(sec.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("sqlite: secret %q: created at: %w", sec.ID, err)
+	}
+	notAfter, err := nanos(sec.NotAfter)
+	if err != nil {
+		return fmt.Errorf("sqlite: secret %q: not after: %w", sec.ID, err)
+	}
+	value := sec.Value
+	if value == nil {
+		value = []byte{} // the column is NOT NULL
+	}
+	_, err = s.write(ctx, `INSERT INTO secrets (id, value, created_at, not_after) VALUES (?, ?, ?, ?)`,
+		sec.ID, value, created, notAfter)
+	if err != nil {
+		return fmt.Errorf("sqlite: secret %q: %w", sec.ID, err)
 	}
 	return nil
 }
 
-// ListSecrets returns every secret, oldest first.
+// ListSecrets returns every stored secret, oldest first; secrets created at
+// the same time come in the order they were added. With no secrets it
+// returns an empty slice.
 func (s *Store) ListSecrets(ctx context.Context) ([]store.Secret, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, value, created_at, not_after FROM relay_secrets ORDER BY created_at, rowid`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, value, created_at, not_after FROM secrets ORDER BY created_at, rowid`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list secrets: %w", err)
+		return nil, fmt.Errorf("sqlite: secrets: %w", err)
 	}
 	defer rows.Close()
-	out := []store.Secret{}
+	list := []store.Secret{}
 	for rows.Next() {
-		var sec store.Secret
-		var created, notAfter int64
+		var (
+			sec               store.Secret
+			created, notAfter sql.NullInt64
+		)
+		// Scan copies the bytes into a slice of the Secret's own.
 		if err := rows.Scan(&sec.ID, &sec.Value, &created, &notAfter); err != nil {
-			return nil, fmt.Errorf("sqlite: list secrets: %w", err)
+			return nil, fmt.Errorf("sqlite: secrets: %w", err)
 		}
 		sec.CreatedAt, sec.NotAfter = fromNanos(created), fromNanos(notAfter)
-		out = append(out, sec)
+		list = append(list, sec)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list secrets: %w", err)
+		return nil, fmt.Errorf("sqlite: secrets: %w", err)
 	}
-	return out, nil
+	return list, nil
 }
 
-// RetireSecret sets the time after which a secret stops verifying.
+// RetireSecret sets the time after which a secret no longer verifies,
+// replacing any earlier one; the zero time puts it back in service without
+// an end. It returns an error wrapping store.ErrNotFound if there is no such
+// secret.
 func (s *Store) RetireSecret(ctx context.Context, id string, notAfter time.Time) error {
-	err := s.execOne(ctx, store.ErrNotFound, `UPDATE relay_secrets SET not_after = ? WHERE id = ?`, toNanos(notAfter), id)
+	v, err := nanos(notAfter)
 	if err != nil {
-		return fmt.Errorf("sqlite: retire secret %q: %w", id, err)
+		return fmt.Errorf("sqlite: secret %q: not after: %w", id, err)
+	}
+	n, err := s.write(ctx, `UPDATE secrets SET not_after = ? WHERE id = ?`, v, id)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: secret %q: %w", id, err)
 	}
 	return nil
 }

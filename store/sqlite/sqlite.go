@@ -3,189 +3,149 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/turnkit/turnkit/store"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+// busyTimeout is how long a connection opened by Open waits for a lock held
+// by another connection (another process, say) before it fails with
+// SQLITE_BUSY.
+const busyTimeout = 5 * time.Second
 
-// Store is the SQLite store. It is safe for concurrent use.
+// Store is a [store.Store] backed by SQLite. Open one with [Open], or with
+// [New] on a database handle of your own.
+//
+// A Store is safe for concurrent use. Its zero value is not usable. After
+// Close, its methods must not be called.
 type Store struct {
-	w, r   *sql.DB // writer (one connection) and reader pool
-	owned  bool    // Close closes w and r
-	shared bool    // w == r, handed in by the caller
+	w     *sql.DB       // writes; a single connection when Open opened it
+	r     *sql.DB       // reads; a pool of read-only connections when Open opened it
+	owned bool          // whether Close closes w and r
+	wsem  chan struct{} // serialises writes; holds a token while one runs
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
 
-// busyTimeout is how long a statement waits for a lock held by another
-// process before it fails.
-const busyTimeout = 5 * time.Second
-
-// Open opens (creating if needed) the SQLite file at path and applies the
-// migrations it lacks.
+// Open opens the SQLite file at path, creating it if it does not exist, and
+// brings its schema up to date. path is a file system path, not a URI; it
+// must not be empty or ":memory:", since the store's reads and writes use
+// different connections (use [New] for an in-memory database).
+//
+// The file is put in WAL mode; Open fails if that is not possible. Close
+// closes what Open opened.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + url.Values{"_pragma": {
-		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
-		"journal_mode(WAL)",
-		"foreign_keys(1)",
-		"synchronous(NORMAL)",
-	}}.Encode() + "&_txlock=immediate"
-	w, err := sql.Open("sqlite", dsn)
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: open %q: a file path is required", path)
+	}
+	w, err := sql.Open("sqlite", dsn(path, "_journal_mode", "WAL"))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn)
+	w.SetMaxIdleConns(1)
+	if err := checkWAL(ctx, w); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite: open %q: %w", path, err), w.Close())
+	}
+	if err := migrate(ctx, w, embedded); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite: open %q: %w", path, err), w.Close())
+	}
+	r, err := sql.Open("sqlite", dsn(path, "_query_only", "1"))
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("sqlite: open %q: %w", path, err), w.Close())
 	}
-	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, owned: true}
-	if err := s.migrate(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite: open %q: %w", path, err), r.Close(), w.Close())
 	}
-	return s, nil
+	return newStore(w, r, true), nil
 }
 
-// New uses a database handle the caller opened (with the modernc.org/sqlite
-// driver) and applies the migrations it lacks. Reads and writes share the
-// handle; the caller should configure WAL mode, a busy timeout and foreign
-// keys in its DSN, and may limit it to one connection to serialise writes.
-// Close does not close db.
+// New returns a Store that keeps its data in db, a database opened with the
+// "sqlite" driver of modernc.org/sqlite, and brings db's schema up to date.
+// The Store reads and writes through db, one write at a time.
+//
+// New leaves db's settings as the caller made them: open it with a busy
+// timeout and foreign keys on, and in WAL mode for a file, as Open does. An
+// in-memory database must be limited to one connection
+// (db.SetMaxOpenConns(1)), or each connection sees a database of its own.
+//
+// Close does not close db: the caller closes it, after the Store.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
-	s := &Store{w: db, r: db, shared: true}
-	if err := s.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+	if db == nil {
+		return nil, errors.New("sqlite: new: nil *sql.DB")
 	}
-	return s, nil
+	if err := migrate(ctx, db, embedded); err != nil {
+		return nil, fmt.Errorf("sqlite: new: %w", err)
+	}
+	return newStore(db, db, false), nil
 }
 
-// Close closes the database handles Open opened.
+func newStore(w, r *sql.DB, owned bool) *Store {
+	return &Store{w: w, r: r, owned: owned, wsem: make(chan struct{}, 1)}
+}
+
+// Close releases the Store. If Open made it, Close closes its database
+// connections; if New made it, Close leaves the caller's *sql.DB open.
+// Calling Close again returns the first call's result.
 func (s *Store) Close() error {
-	if !s.owned {
-		return nil
-	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		if s.owned {
+			if err := errors.Join(s.r.Close(), s.w.Close()); err != nil {
+				s.closeErr = fmt.Errorf("sqlite: close: %w", err)
+			}
+		}
+	})
+	return s.closeErr
 }
 
-// migrate applies, in order, every embedded migration whose number is above
-// PRAGMA user_version, each in a transaction with the version bump.
-func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
+// dsn returns the modernc.org/sqlite data source name of the file at path
+// with the settings every connection of Open gets, plus one more.
+func dsn(path, key, value string) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
+	q.Set("_foreign_keys", "1")
+	q.Set(key, value)
+	return "file:" + uriPath(path) + "?" + q.Encode()
+}
+
+// uriPath turns a file system path into the path part of an SQLite URI
+// filename: '%', '?' and '#' escaped, and an absolute path given an empty
+// authority so that a leading "//" is not read as one.
+func uriPath(path string) string {
+	p := filepath.ToSlash(path)
+	if filepath.IsAbs(path) {
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // a Windows drive: C:/x becomes /C:/x
+		}
+		p = "//" + p
+	}
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// checkWAL fails unless the database of db is in WAL mode.
+func checkWAL(ctx context.Context, db *sql.DB) error {
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return err
 	}
-	sort.Strings(names)
-	var version int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	for i, name := range names {
-		n := i + 1
-		if !strings.HasPrefix(name, fmt.Sprintf("migrations/%04d_", n)) {
-			return fmt.Errorf("migration %s out of sequence: want number %04d", name, n)
-		}
-		if n <= version {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// SchemaVersion returns the number of the last migration applied.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
-	return v, err
-}
-
-// toNanos stores a time; the zero time is 0.
-func toNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNanos reads a time stored by toNanos, in UTC.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// isConstraint reports whether err is a SQLite constraint violation of the
-// given extended code (for example SQLITE_CONSTRAINT_PRIMARYKEY).
-func isConstraint(err error, codes ...int) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	for _, c := range codes {
-		if se.Code() == c {
-			return true
-		}
-	}
-	return false
-}
-
-// isUnique reports a primary-key or unique violation.
-func isUnique(err error) bool {
-	return isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE)
-}
-
-// isForeignKey reports a foreign-key violation.
-func isForeignKey(err error) bool {
-	return isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY)
-}
-
-// execOne runs a write that must touch exactly one row; none is notFound.
-func (s *Store) execOne(ctx context.Context, notFound error, query string, args ...any) error {
-	res, err := s.w.ExecContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, not WAL", mode)
 	}
 	return nil
 }
