@@ -59,19 +59,26 @@ func (p *countingPeer) settle() int64 {
 // the send rate achieved.
 func BenchmarkRelayUDP(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		buf  int
-		rate int // messages per second; 0 = as fast as the client can
+		name    string
+		buf     int
+		rate    int // messages per second; 0 = as fast as the client can
+		noMeter bool
 	}{
-		{"rate=100k/buffers=kernel", -1, 100_000},
-		{"rate=100k/buffers=relay-default", 0, 100_000},
-		{"rate=max/buffers=kernel", -1, 0},
-		{"rate=max/buffers=relay-default", 0, 0},
+		{"rate=100k/buffers=kernel", -1, 100_000, false},
+		{"rate=100k/buffers=relay-default", 0, 100_000, false},
+		{"rate=max/buffers=kernel", -1, 0, false},
+		{"rate=max/buffers=relay-default", 0, 0, false},
+		{"rate=max/metering=off", 0, 0, true},
+		{"rate=max/metering=on", 0, 0, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
+			sink := &recordingSink{}
 			s := newRelay(b, func(c *relay.Config) {
 				c.TCPAddrs = nil
 				c.ListenerBufferBytes, c.RelayBufferBytes = tc.buf, tc.buf
+				c.DisableMetering = tc.noMeter
+				c.Sink = sink
+				c.UsageInterval = 100 * time.Millisecond
 			})
 			peer := newCountingPeer(b)
 			user, pass := mint("bench", time.Hour)
@@ -102,6 +109,7 @@ func BenchmarkRelayUDP(b *testing.B) {
 			got := peer.settle() - before
 			b.ReportMetric(float64(got)/float64(b.N), "delivered/sent")
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "sent/s")
+			b.ReportMetric(float64(got)/elapsed.Seconds(), "delivered/s")
 		})
 	}
 }
