@@ -113,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, pc := range s.packetConns {
 		tc.PacketConnConfigs = append(tc.PacketConnConfigs, turn.PacketConnConfig{
-			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
+			PacketConn: &guardedPacketConn{PacketConn: pc, srv: s}, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
 		})
 	}
 	for _, ln := range s.listeners {
@@ -152,7 +152,7 @@ func (s *Server) listen() error {
 		if err != nil {
 			return fmt.Errorf("relay: listen tcp %s: %w", a, err)
 		}
-		s.listeners = append(s.listeners, newTrackedListener(ln))
+		s.listeners = append(s.listeners, newTrackedListener(ln, s))
 		s.addURL("turn", ln.Addr(), "tcp")
 	}
 	for _, a := range s.cfg.TLSAddrs {
@@ -160,7 +160,7 @@ func (s *Server) listen() error {
 		if err != nil {
 			return fmt.Errorf("relay: listen tls %s: %w", a, err)
 		}
-		s.listeners = append(s.listeners, newTrackedListener(tls.NewListener(ln, s.cfg.TLSConfig)))
+		s.listeners = append(s.listeners, newTrackedListener(tls.NewListener(ln, s.cfg.TLSConfig), s))
 		s.addURL("turns", ln.Addr(), "tcp")
 	}
 	if len(s.packetConns) > 0 {
@@ -494,14 +494,15 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 // accepted.
 type trackedListener struct {
 	net.Listener
+	srv *Server
 
 	mu     sync.Mutex // guards the following fields
 	conns  map[net.Conn]struct{}
 	closed bool
 }
 
-func newTrackedListener(ln net.Listener) *trackedListener {
-	return &trackedListener{Listener: ln, conns: make(map[net.Conn]struct{})}
+func newTrackedListener(ln net.Listener, srv *Server) *trackedListener {
+	return &trackedListener{Listener: ln, srv: srv, conns: make(map[net.Conn]struct{})}
 }
 
 func (l *trackedListener) Accept() (net.Conn, error) {
@@ -515,7 +516,7 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 		_ = c.Close()
 		return nil, net.ErrClosed
 	}
-	tc := &trackedConn{Conn: c, ln: l}
+	tc := &trackedConn{Conn: c, ln: l, guard: streamGuard{srv: l.srv}}
 	l.conns[tc] = struct{}{}
 	return tc, nil
 }
@@ -533,10 +534,31 @@ func (l *trackedListener) closeConns() {
 
 type trackedConn struct {
 	net.Conn
-	ln *trackedListener
+	ln    *trackedListener
+	guard streamGuard // used by the one goroutine that reads the conn
 
 	wmu sync.Mutex // guards pad
 	pad []byte     // scratch for padded ChannelData
+}
+
+// Read returns the client's frames that pass the guard.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	for len(c.guard.ready) == 0 {
+		buf := make([]byte, 4096)
+		n, err := c.Conn.Read(buf)
+		if n > 0 {
+			c.guard.feed(buf[:n], c)
+		}
+		if err != nil {
+			if len(c.guard.ready) > 0 {
+				break
+			}
+			return 0, err
+		}
+	}
+	n := copy(p, c.guard.ready)
+	c.guard.ready = c.guard.ready[n:]
+	return n, nil
 }
 
 // Write pads ChannelData to a multiple of four bytes, as TCP framing

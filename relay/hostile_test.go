@@ -1,0 +1,277 @@
+package relay_test
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v4"
+
+	"github.com/turnkit/turnkit/relay"
+)
+
+// rawClient speaks TURN with hand-built messages, so it can send what
+// pion's client cannot: IPv4-mapped addresses in the IPv6 family, lists
+// that mix allowed and refused peers, duplicate peer attributes.
+type rawClient struct {
+	t                        *testing.T
+	conn                     net.PacketConn
+	server                   net.Addr
+	user, pass, realm, nonce string
+}
+
+func newRawClient(t *testing.T, s *relay.Server) *rawClient {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	user, pass := mint("hostile", time.Minute)
+	return &rawClient{t: t, conn: conn, server: s.UDPAddrs()[0], user: user, pass: pass}
+}
+
+// do sends a request and returns the response with its transaction ID.
+func (c *rawClient) do(method stun.Method, attrs ...stun.Setter) *stun.Message {
+	c.t.Helper()
+	tid := stun.NewTransactionID()
+	c.send(tid, stun.NewType(method, stun.ClassRequest), attrs...)
+	buf := make([]byte, 1500)
+	_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		n, _, err := c.conn.ReadFrom(buf)
+		if err != nil {
+			c.t.Fatalf("%s: no response: %v", method, err)
+		}
+		m := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+		if m.Decode() == nil && m.TransactionID == tid {
+			return m
+		}
+	}
+}
+
+// send sends a message with the given transaction ID; requests carry the
+// long-term credential once the nonce is known.
+func (c *rawClient) send(tid [stun.TransactionIDSize]byte, typ stun.MessageType, attrs ...stun.Setter) {
+	c.t.Helper()
+	setters := []stun.Setter{stun.NewTransactionIDSetter(tid), typ}
+	setters = append(setters, attrs...)
+	if typ.Class == stun.ClassRequest && c.nonce != "" {
+		setters = append(setters, stun.NewUsername(c.user), stun.NewRealm(c.realm), stun.NewNonce(c.nonce),
+			stun.NewLongTermIntegrity(c.user, c.realm, c.pass))
+	}
+	setters = append(setters, stun.Fingerprint)
+	m, err := stun.Build(setters...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.conn.WriteTo(m.Raw, c.server); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// allocate authenticates and allocates a UDP relay.
+func (c *rawClient) allocate() {
+	c.t.Helper()
+	transport := stun.RawAttribute{Type: stun.AttrRequestedTransport, Value: []byte{17, 0, 0, 0}}
+	res := c.do(stun.MethodAllocate, transport)
+	var realm stun.Realm
+	var nonce stun.Nonce
+	if realm.GetFrom(res) != nil || nonce.GetFrom(res) != nil {
+		c.t.Fatalf("first Allocate: want 401 with realm and nonce, got %s", res)
+	}
+	c.realm, c.nonce = realm.String(), nonce.String()
+	if res = c.do(stun.MethodAllocate, transport); res.Type.Class != stun.ClassSuccessResponse {
+		c.t.Fatalf("Allocate: %s", res)
+	}
+}
+
+// peer is an XOR-PEER-ADDRESS built by hand; family 0x02 with an IPv4-mapped
+// address is the IPv6-family form pion's client never sends.
+type peer struct {
+	family byte
+	ip     netip.Addr
+	port   uint16
+}
+
+// attr encodes the peer for a message with transaction ID tid.
+func (p peer) attr(tid [stun.TransactionIDSize]byte) stun.RawAttribute {
+	var raw []byte
+	if p.family == 0x01 {
+		a := p.ip.As4()
+		raw = a[:]
+	} else {
+		a := p.ip.As16()
+		raw = a[:]
+	}
+	var key [16]byte
+	binary.BigEndian.PutUint32(key[:4], 0x2112A442)
+	copy(key[4:], tid[:])
+	v := make([]byte, 4+len(raw))
+	v[1] = p.family
+	binary.BigEndian.PutUint16(v[2:4], p.port^0x2112)
+	for i := range raw {
+		v[4+i] = raw[i] ^ key[i]
+	}
+	return stun.RawAttribute{Type: stun.AttrXORPeerAddress, Value: v}
+}
+
+func v4(s string, port uint16) peer { return peer{0x01, netip.MustParseAddr(s), port} }
+func v6(s string, port uint16) peer { return peer{0x02, netip.MustParseAddr(s), port} }
+
+// request sends a request naming peers and returns the response.
+func (c *rawClient) request(method stun.Method, peers ...peer) *stun.Message {
+	c.t.Helper()
+	tid := stun.NewTransactionID()
+	attrs := []stun.Setter{}
+	if method == stun.MethodChannelBind {
+		attrs = append(attrs, stun.RawAttribute{Type: stun.AttrChannelNumber, Value: []byte{0x40, 0x01, 0, 0}})
+	}
+	for _, p := range peers {
+		attrs = append(attrs, p.attr(tid))
+	}
+	c.send(tid, stun.NewType(method, stun.ClassRequest), attrs...)
+	buf := make([]byte, 1500)
+	_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		n, _, err := c.conn.ReadFrom(buf)
+		if err != nil {
+			c.t.Fatalf("%s: no response: %v", method, err)
+		}
+		m := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+		if m.Decode() == nil && m.TransactionID == tid {
+			return m
+		}
+	}
+}
+
+// sendData sends a Send indication with data to the peers named.
+func (c *rawClient) sendData(data []byte, peers ...peer) {
+	c.t.Helper()
+	tid := stun.NewTransactionID()
+	attrs := []stun.Setter{}
+	for _, p := range peers {
+		attrs = append(attrs, p.attr(tid))
+	}
+	attrs = append(attrs, stun.RawAttribute{Type: stun.AttrData, Value: data})
+	c.send(tid, stun.NewType(stun.MethodSend, stun.ClassIndication), attrs...)
+}
+
+// expectError checks an authenticated error response with the code.
+func (c *rawClient) expectError(what string, m *stun.Message, code stun.ErrorCode) {
+	c.t.Helper()
+	var ec stun.ErrorCodeAttribute
+	if m.Type.Class != stun.ClassErrorResponse || ec.GetFrom(m) != nil || ec.Code != code {
+		c.t.Errorf("%s: got %s (%v), want error %d", what, m, ec.Code, code)
+		return
+	}
+	key := stun.NewLongTermIntegrity(c.user, c.realm, c.pass)
+	if err := key.Check(m); err != nil {
+		c.t.Errorf("%s: error response is not signed with the credential: %v", what, err)
+	}
+}
+
+// sink listens on addr and reports whether anything arrived.
+func sink(t *testing.T, network, addr string) (net.PacketConn, chan struct{}) {
+	t.Helper()
+	pc, err := net.ListenPacket(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{}, 1)
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+			select {
+			case got <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc, got
+}
+
+func portOf(pc net.PacketConn) uint16 { return uint16(pc.LocalAddr().(*net.UDPAddr).Port) }
+
+// TestHostilePeers sends CreatePermission, ChannelBind and Send for every
+// refused form of address, a list mixing an allowed and a refused peer and
+// duplicate peer attributes: each is refused (403, or 400 for a ChannelBind
+// with two peers), signed with the credential, the mixed list grants none
+// of its peers, and nothing arrives at listeners on 127.0.0.1, 127.0.0.2
+// and ::1.
+func TestHostilePeers(t *testing.T) {
+	s := newRelay(t, nil) // allows 127.0.0.3 only
+	lo1, got1 := sink(t, "udp4", "127.0.0.1:0")
+	lo2, got2 := sink(t, "udp4", "127.0.0.2:0")
+	lo6, got6 := sink(t, "udp6", "[::1]:0")
+	ok3, got3 := sink(t, "udp4", "127.0.0.3:0")
+	p1, p2, p6, p3 := portOf(lo1), portOf(lo2), portOf(lo6), portOf(ok3)
+
+	refused := map[string]peer{
+		"::ffff:127.0.0.1 in the IPv6 family": v6("::ffff:127.0.0.1", p1),
+		"127.0.0.1":                           v4("127.0.0.1", p1),
+		"127.0.0.2":                           v4("127.0.0.2", p2),
+		"::1":                                 v6("::1", p6),
+		"0.0.0.0":                             v4("0.0.0.0", p1),
+		"::":                                  v6("::", p1),
+		"::127.0.0.1 (IPv4-compatible)":       v6("::127.0.0.1", p1),
+		"64:ff9b::7f00:1 (NAT64)":             v6("64:ff9b::7f00:1", p1),
+		"2002:7f00:1:: (6to4)":                v6("2002:7f00:1::", p1),
+		"169.254.169.254":                     v4("169.254.169.254", 80),
+		"fd00:ec2::254":                       v6("fd00:ec2::254", 80),
+		"224.0.0.1 multicast":                 v4("224.0.0.1", p1),
+		"ff02::1 multicast":                   v6("ff02::1", p1),
+		"255.255.255.255 broadcast":           v4("255.255.255.255", p1),
+		"10.0.0.1":                            v4("10.0.0.1", p1),
+	}
+	c := newRawClient(t, s)
+	c.allocate()
+	for name, p := range refused {
+		c.expectError("CreatePermission "+name, c.request(stun.MethodCreatePermission, p), stun.CodeForbidden)
+		c.expectError("ChannelBind "+name, c.request(stun.MethodChannelBind, p), stun.CodeForbidden)
+		c.sendData([]byte("attack "+name), p)
+	}
+	allowed := v4("127.0.0.3", p3)
+	c.expectError("CreatePermission [allowed, refused]",
+		c.request(stun.MethodCreatePermission, allowed, v4("127.0.0.1", p1)), stun.CodeForbidden)
+	c.expectError("CreatePermission [refused, refused]",
+		c.request(stun.MethodCreatePermission, v4("127.0.0.1", p1), v4("127.0.0.1", p1)), stun.CodeForbidden)
+	c.expectError("ChannelBind [allowed, refused]",
+		c.request(stun.MethodChannelBind, allowed, v4("127.0.0.1", p1)), stun.CodeBadRequest)
+	c.expectError("ChannelBind [allowed, allowed]",
+		c.request(stun.MethodChannelBind, allowed, allowed), stun.CodeBadRequest)
+	c.expectError("CreatePermission without a peer", c.request(stun.MethodCreatePermission), stun.CodeBadRequest)
+	c.sendData([]byte("mixed send"), allowed, v4("127.0.0.1", p1))
+
+	// The mixed list granted nothing: a Send to the allowed peer finds no
+	// permission and is dropped.
+	c.sendData([]byte("to allowed, no permission"), allowed)
+	for name, got := range map[string]chan struct{}{"127.0.0.1": got1, "127.0.0.2": got2, "::1": got6, "127.0.0.3": got3} {
+		select {
+		case <-got:
+			t.Errorf("data arrived at the listener on %s", name)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+
+	// Control: the allowed peer alone is granted and reached, so the
+	// silence above is the relay's doing.
+	if m := c.request(stun.MethodCreatePermission, allowed); m.Type.Class != stun.ClassSuccessResponse {
+		t.Fatalf("CreatePermission 127.0.0.3: %s", m)
+	}
+	c.sendData([]byte("control"), allowed)
+	select {
+	case <-got3:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the control datagram to the allowed peer did not arrive")
+	}
+	if s.Stats().PeerRefused < uint64(2*len(refused)) {
+		t.Errorf("PeerRefused = %d, want at least %d", s.Stats().PeerRefused, 2*len(refused))
+	}
+}
