@@ -77,6 +77,7 @@ func BenchmarkRelayUDP(b *testing.B) {
 				c.TCPAddrs = nil
 				c.ListenerBufferBytes, c.RelayBufferBytes = tc.buf, tc.buf
 				c.DisableMetering = tc.noMeter
+				c.AllocationBitrate = -1 // measure the relay, not the cap
 				c.Sink = sink
 				c.UsageInterval = 100 * time.Millisecond
 			})

@@ -78,6 +78,13 @@ type Config struct {
 	// 10000.
 	MaxAllocations int
 
+	// AllocationBitrate caps each allocation's relayed payload, in bits per
+	// second, in each direction (to the peer and to the client); packets
+	// over the cap are dropped, with a burst of a tenth of a second.
+	// Defaults to 50 Mbit/s, far above a WebRTC call and far below bulk
+	// transfer. Negative means no cap.
+	AllocationBitrate int64
+
 	// ListenerBufferBytes is the requested receive and send buffer size of
 	// each UDP listener socket. Defaults to 2 MiB; the kernel may grant
 	// less (see Server.SocketBuffers). Negative leaves the kernel default.
@@ -117,6 +124,7 @@ const (
 	defaultListenerBuffer = 2 << 20
 	defaultRelayBuffer    = 512 << 10
 	defaultUsageInterval  = 10 * time.Second
+	defaultBitrate        = 50_000_000
 )
 
 // withDefaults validates c and returns a copy with zero fields defaulted.
@@ -176,6 +184,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RelayBufferBytes == 0 {
 		c.RelayBufferBytes = defaultRelayBuffer
+	}
+	if c.AllocationBitrate == 0 {
+		c.AllocationBitrate = defaultBitrate
 	}
 	if c.UsageInterval <= 0 {
 		c.UsageInterval = defaultUsageInterval

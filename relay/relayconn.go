@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/pion/turn/v5"
 )
@@ -47,6 +50,12 @@ func (g *addressGenerator) AllocatePacketConn(conf turn.AllocateListenerConfig) 
 	}
 	advertised := netip.AddrPortFrom(s.cfg.RelayIP, local.Port())
 	rc := &relayPacketConn{PacketConn: pc, srv: s, advertised: advertised, meter: !s.cfg.DisableMetering}
+	if bps := s.cfg.AllocationBitrate; bps > 0 {
+		bytesPerSec := float64(bps) / 8
+		burst := max(int(bytesPerSec/10), 64<<10)
+		rc.toPeerCap = rate.NewLimiter(rate.Limit(bytesPerSec), burst)
+		rc.toClientCap = rate.NewLimiter(rate.Limit(bytesPerSec), burst)
+	}
 	rc.perms.Store(&[]netip.Addr{})
 	s.peers.addLive(advertised)
 	s.registerConn(rc)
@@ -85,6 +94,10 @@ type relayPacketConn struct {
 	meter      bool
 	closeOnce  sync.Once
 
+	// toPeerCap and toClientCap enforce AllocationBitrate; nil without a
+	// cap.
+	toPeerCap, toClientCap *rate.Limiter
+
 	toPeer   atomic.Int64 // payload bytes the socket's write accepted
 	toClient atomic.Int64 // payload bytes read from permitted peers, handed to pion for the client
 	// perms mirrors the allocation's permissions (peer IPs), copied on
@@ -98,6 +111,10 @@ func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if !ok || !c.srv.peers.sendable(ap) {
 		c.srv.stats.peerRefused.Add(1)
 		return 0, errPeerRefused
+	}
+	if c.toPeerCap != nil && !c.toPeerCap.AllowN(time.Now(), len(p)) {
+		c.srv.stats.overCap.Add(1)
+		return len(p), nil // dropped, as a congested link would
 	}
 	n, err := c.PacketConn.WriteTo(p, addr)
 	if c.meter && n > 0 {
@@ -113,7 +130,12 @@ func (c *relayPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		if ap, ok := addrPortOf(addr); ok && c.srv.peers.sendable(ap) {
-			if c.meter && c.permitted(ap.Addr()) {
+			permitted := c.permitted(ap.Addr())
+			if permitted && c.toClientCap != nil && !c.toClientCap.AllowN(time.Now(), n) {
+				c.srv.stats.overCap.Add(1)
+				continue // dropped before it reaches the client
+			}
+			if c.meter && permitted {
 				c.toClient.Add(int64(n))
 			}
 			return n, addr, nil

@@ -39,6 +39,7 @@ type Server struct {
 		authFailures atomic.Uint64
 		peerRefused  atomic.Uint64
 		quotaRefused atomic.Uint64
+		overCap      atomic.Uint64
 	}
 
 	stopFlush chan struct{} // closed by Close to stop the usage flusher
@@ -279,6 +280,8 @@ type Stats struct {
 	PeerRefused uint64
 	// QuotaRefused counts allocations refused with 486.
 	QuotaRefused uint64
+	// OverCap counts packets dropped for exceeding AllocationBitrate.
+	OverCap uint64
 }
 
 // Stats returns the relay's counters.
@@ -288,6 +291,7 @@ func (s *Server) Stats() Stats {
 		AuthFailures: s.stats.authFailures.Load(),
 		PeerRefused:  s.stats.peerRefused.Load(),
 		QuotaRefused: s.stats.quotaRefused.Load(),
+		OverCap:      s.stats.overCap.Load(),
 	}
 }
 
