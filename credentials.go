@@ -58,6 +58,7 @@ type Issuer struct {
 	auth       *authCache
 	ring       *KeyRing
 	ledger     *Ledger
+	limits     *limiters
 	relays     func() []RelayEndpoint
 	now        func() time.Time
 	defaultTTL time.Duration
@@ -66,7 +67,8 @@ type Issuer struct {
 
 // Issue checks the request and mints a credential. Errors wrap
 // ErrBadRequest, ErrInvalidKey, ErrAppPaused, ErrAppDeleting,
-// ErrInsufficientBalance or ErrNoRelay.
+// ErrInsufficientBalance, ErrRateLimited (as a *RateLimitError) or
+// ErrNoRelay.
 func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credential, error) {
 	if req.Key == "" {
 		return nil, fmt.Errorf("%w: key is required", ErrBadRequest)
@@ -79,8 +81,11 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 		return nil, fmt.Errorf("%w: ttl %s must be positive and at most %s", ErrBadRequest, ttl, is.maxTTL)
 	}
 	ttl = (ttl + time.Second - 1).Truncate(time.Second)
-	appID, err := is.auth.appForKey(ctx, req.Key)
+	appID, keyID, err := is.auth.appForKey(ctx, req.Key)
 	if err != nil {
+		return nil, err
+	}
+	if err := is.limits.allow(keyID, appID, is.now()); err != nil {
 		return nil, err
 	}
 	if err := is.ledger.checkIssue(ctx, appID, ttl, false); err != nil {

@@ -34,7 +34,7 @@ var (
 
 // HTTPStatus returns the HTTP status code for an error returned by turnkit:
 // 400 bad request, 401 invalid key, 402 balance too low, 403 paused or deleting app, 404 not
-// found, 405 method not allowed, 413 body too large, 503 no relay, and 500
+// found, 405 method not allowed, 413 body too large, 429 rate limited, 503 no relay, and 500
 // for anything else.
 func HTTPStatus(err error) int {
 	switch {
@@ -54,6 +54,8 @@ func HTTPStatus(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrBodyTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests
 	case errors.Is(err, ErrNoRelay):
 		return http.StatusServiceUnavailable
 	}

@@ -159,6 +159,9 @@ func (tk *testKit) do(method, path string, body io.Reader, header http.Header) (
 	return res.StatusCode, out
 }
 
+// decodeJSON decodes a response body.
+func decodeJSON(res *http.Response, v any) error { return json.NewDecoder(res.Body).Decode(v) }
+
 // credentials fetches credentials for the test app or fails the test.
 func (tk *testKit) credentials(extra string) credResponse {
 	tk.t.Helper()

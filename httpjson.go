@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -74,6 +75,10 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	}
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
+	}
+	var limited *RateLimitError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(limited.retryAfterSeconds()))
 	}
 	writeJSON(w, status, map[string]string{"detail": detail})
 }

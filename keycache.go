@@ -2,6 +2,7 @@ package turnkit
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -43,11 +44,11 @@ func newAuthCache(st store.Store, size int, ttl time.Duration, now func() time.T
 	return &authCache{st: st, ttl: ttl, now: now, keys: keys, apps: apps}
 }
 
-// appForKey returns the app ID of a valid API key, or ErrInvalidKey, or the
-// app's status error (ErrAppPaused, ErrAppDeleting).
-func (c *authCache) appForKey(ctx context.Context, key string) (string, error) {
+// appForKey returns the app ID and key ID of a valid API key, or
+// ErrInvalidKey, or the app's status error (ErrAppPaused, ErrAppDeleting).
+func (c *authCache) appForKey(ctx context.Context, key string) (appID, keyID string, err error) {
 	if key == "" || len(key) > maxKeyLen {
-		return "", ErrInvalidKey
+		return "", "", ErrInvalidKey
 	}
 	h := hashKey(key)
 	now := c.now()
@@ -56,17 +57,22 @@ func (c *authCache) appForKey(ctx context.Context, key string) (string, error) {
 		rec, err := c.st.KeyByHash(ctx, h)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return "", ErrInvalidKey
+			return "", "", ErrInvalidKey
 		case err != nil:
-			return "", fmt.Errorf("turnkit: look up API key: %w", err)
+			return "", "", fmt.Errorf("turnkit: look up API key: %w", err)
+		}
+		// The store found the key by its hash; compare in constant time
+		// all the same, so no code path depends on where they differ.
+		if subtle.ConstantTimeCompare(rec.Hash[:], h[:]) != 1 {
+			return "", "", ErrInvalidKey
 		}
 		k = cachedKey{keyID: rec.ID, appID: rec.AppID, revoked: rec.Revoked(), at: now}
 		c.keys.Add(h, k)
 	}
 	if k.revoked {
-		return "", ErrInvalidKey
+		return "", "", ErrInvalidKey
 	}
-	return k.appID, c.checkApp(ctx, k.appID)
+	return k.appID, k.keyID, c.checkApp(ctx, k.appID)
 }
 
 // checkApp returns nil if the app is active, ErrAppPaused or ErrAppDeleting

@@ -61,6 +61,10 @@ type Config struct {
 	// a pause. Defaults to 30 seconds.
 	KeyCacheTTL time.Duration
 
+	// RateLimits bounds how fast credentials are issued per API key and
+	// per app; over it, requests get 429 with Retry-After.
+	RateLimits RateLimits
+
 	// Billing configures metering and the ledger. Its zero value charges
 	// usage to the ledger but never refuses a credential for the balance.
 	Billing BillingConfig
@@ -172,6 +176,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	k.issuer = &Issuer{
 		auth: k.auth, ring: k.ring, ledger: k.ledger, relays: k.relayEndpoints, now: cfg.Now,
+		limits: newLimiters(cfg.RateLimits, cfg.KeyCacheSize),
 		defaultTTL: cfg.DefaultTTL, maxTTL: cfg.MaxTTL,
 	}
 	return k, nil
