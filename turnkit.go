@@ -176,7 +176,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	k.issuer = &Issuer{
 		auth: k.auth, ring: k.ring, ledger: k.ledger, relays: k.relayEndpoints, now: cfg.Now,
-		limits: newLimiters(cfg.RateLimits, cfg.KeyCacheSize),
+		limits:     newLimiters(cfg.RateLimits, cfg.KeyCacheSize),
 		defaultTTL: cfg.DefaultTTL, maxTTL: cfg.MaxTTL,
 	}
 	return k, nil
