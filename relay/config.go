@@ -78,6 +78,13 @@ type Config struct {
 	// 10000.
 	MaxAllocations int
 
+	// MaxPermissionsPerAllocation caps the peer IPs one allocation may hold
+	// permissions for; a CreatePermission past it gets 508. Defaults to 64.
+	MaxPermissionsPerAllocation int
+	// MaxChannelsPerAllocation caps one allocation's channel bindings; a
+	// ChannelBind for a new channel past it gets 508. Defaults to 64.
+	MaxChannelsPerAllocation int
+
 	// AllocationBitrate caps each allocation's relayed payload, in bits per
 	// second, in each direction (to the peer and to the client); packets
 	// over the cap are dropped, with a burst of a tenth of a second.
@@ -125,6 +132,7 @@ const (
 	defaultRelayBuffer    = 512 << 10
 	defaultUsageInterval  = 10 * time.Second
 	defaultBitrate        = 50_000_000
+	defaultPerAllocation  = 64
 )
 
 // withDefaults validates c and returns a copy with zero fields defaulted.
@@ -184,6 +192,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RelayBufferBytes == 0 {
 		c.RelayBufferBytes = defaultRelayBuffer
+	}
+	if c.MaxPermissionsPerAllocation <= 0 {
+		c.MaxPermissionsPerAllocation = defaultPerAllocation
+	}
+	if c.MaxChannelsPerAllocation <= 0 {
+		c.MaxChannelsPerAllocation = defaultPerAllocation
 	}
 	if c.AllocationBitrate == 0 {
 		c.AllocationBitrate = defaultBitrate

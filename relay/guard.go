@@ -64,7 +64,10 @@ func (s *Server) inspect(msg []byte, src net.Addr) (guardVerdict, []byte) {
 			}
 		}
 		if allowed {
-			return guardPass, nil
+			if s.hasRoom(m, method, peers, src) {
+				return guardPass, nil
+			}
+			code = stun.CodeInsufficientCapacity
 		}
 	}
 	s.stats.peerRefused.Add(1)
@@ -86,6 +89,25 @@ func (s *Server) inspect(msg []byte, src net.Addr) (guardVerdict, []byte) {
 		return guardDrop, nil
 	}
 	return guardReply, resp.Raw
+}
+
+// hasRoom checks the per-allocation caps on permissions and channels.
+func (s *Server) hasRoom(m *stun.Message, method stun.Method, peers []netip.AddrPort, src net.Addr) bool {
+	if method == stun.MethodSend {
+		return true
+	}
+	c := s.connOf(src)
+	if c == nil {
+		return true // no allocation: pion answers 437
+	}
+	if method == stun.MethodChannelBind {
+		v, err := m.Get(stun.AttrChannelNumber)
+		if err != nil || len(v) < 2 {
+			return true // pion answers 400
+		}
+		return c.channelRoom(binary.BigEndian.Uint16(v), s.cfg.MaxChannelsPerAllocation)
+	}
+	return c.permissionRoom(peers, s.cfg.MaxPermissionsPerAllocation)
 }
 
 // requestKey returns the long-term credential key of an authenticated

@@ -17,6 +17,7 @@ import (
 // that mix allowed and refused peers, duplicate peer attributes.
 type rawClient struct {
 	t                        *testing.T
+	channel                  uint16 // for ChannelBind; 0x4001 when zero
 	conn                     net.PacketConn
 	server                   net.Addr
 	user, pass, realm, nonce string
@@ -127,7 +128,11 @@ func (c *rawClient) request(method stun.Method, peers ...peer) *stun.Message {
 	tid := stun.NewTransactionID()
 	attrs := []stun.Setter{}
 	if method == stun.MethodChannelBind {
-		attrs = append(attrs, stun.RawAttribute{Type: stun.AttrChannelNumber, Value: []byte{0x40, 0x01, 0, 0}})
+		ch := c.channel
+		if ch == 0 {
+			ch = 0x4001
+		}
+		attrs = append(attrs, stun.RawAttribute{Type: stun.AttrChannelNumber, Value: []byte{byte(ch >> 8), byte(ch), 0, 0}})
 	}
 	for _, p := range peers {
 		attrs = append(attrs, p.attr(tid))
@@ -274,4 +279,31 @@ func TestHostilePeers(t *testing.T) {
 	if s.Stats().PeerRefused < uint64(2*len(refused)) {
 		t.Errorf("PeerRefused = %d, want at least %d", s.Stats().PeerRefused, 2*len(refused))
 	}
+}
+
+// TestPerAllocationCaps: past the permission and channel caps, new ones get
+// 508 while refreshes of existing ones still succeed.
+func TestPerAllocationCaps(t *testing.T) {
+	s := newRelay(t, func(c *relay.Config) {
+		c.AllowPeers = []string{"127.0.0.3", "127.0.0.4", "127.0.0.5"}
+		c.MaxPermissionsPerAllocation = 2
+		c.MaxChannelsPerAllocation = 1
+	})
+	c := newRawClient(t, s)
+	c.allocate()
+	ok := func(what string, m *stun.Message) {
+		t.Helper()
+		if m.Type.Class != stun.ClassSuccessResponse {
+			t.Fatalf("%s: %s", what, m)
+		}
+	}
+	ok("permission 1", c.request(stun.MethodCreatePermission, v4("127.0.0.3", 9)))
+	ok("permission 2", c.request(stun.MethodCreatePermission, v4("127.0.0.4", 9)))
+	c.expectError("permission 3", c.request(stun.MethodCreatePermission, v4("127.0.0.5", 9)), stun.CodeInsufficientCapacity)
+	ok("refresh of permission 1", c.request(stun.MethodCreatePermission, v4("127.0.0.3", 10)))
+	c.channel = 0x4001
+	ok("channel 1", c.request(stun.MethodChannelBind, v4("127.0.0.3", 9)))
+	ok("refresh of channel 1", c.request(stun.MethodChannelBind, v4("127.0.0.3", 9)))
+	c.channel = 0x4002
+	c.expectError("channel 2", c.request(stun.MethodChannelBind, v4("127.0.0.4", 9)), stun.CodeInsufficientCapacity)
 }

@@ -83,6 +83,14 @@ func (r *peerRules) bindClient(client string, relayed netip.AddrPort) {
 	r.mu.Unlock()
 }
 
+// relayedOf returns the relayed address of the allocation a client holds.
+func (r *peerRules) relayedOf(client string) (netip.AddrPort, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ap, ok := r.byClient[client]
+	return ap, ok
+}
+
 // permit decides a CreatePermission or ChannelBind from client for peer IP
 // ip. Permissions are per IP (RFC 8656), so for the relay's own addresses
 // it grants the IP when another allocation has a live relayed address on it;

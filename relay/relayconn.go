@@ -104,6 +104,60 @@ type relayPacketConn struct {
 	// write from pion's permission events, so ReadFrom can tell a packet
 	// pion will forward to the client from one it will drop.
 	perms atomic.Pointer[[]netip.Addr]
+
+	chMu     sync.Mutex          // guards channels
+	channels map[uint16]struct{} // bound channel numbers, for the channel cap
+}
+
+// bindChannel records a channel binding (on = true) or its removal.
+func (c *relayPacketConn) bindChannel(number uint16, on bool) {
+	c.chMu.Lock()
+	defer c.chMu.Unlock()
+	if c.channels == nil {
+		c.channels = make(map[uint16]struct{})
+	}
+	if on {
+		c.channels[number] = struct{}{}
+	} else {
+		delete(c.channels, number)
+	}
+}
+
+// channelRoom reports whether the allocation may bind channel number: it
+// is already bound (a refresh), or the cap leaves room.
+func (c *relayPacketConn) channelRoom(number uint16, max int) bool {
+	c.chMu.Lock()
+	defer c.chMu.Unlock()
+	_, bound := c.channels[number]
+	return bound || len(c.channels) < max
+}
+
+// permissionRoom reports whether adding permissions for ips stays within
+// max peer IPs.
+func (c *relayPacketConn) permissionRoom(ips []netip.AddrPort, max int) bool {
+	have := *c.perms.Load()
+	n := len(have)
+	seen := make(map[netip.Addr]bool, len(ips))
+	for _, ap := range ips {
+		ip := ap.Addr()
+		if seen[ip] {
+			continue
+		}
+		seen[ip] = true
+		if !containsAddr(have, ip) {
+			n++
+		}
+	}
+	return n <= max
+}
+
+func containsAddr(list []netip.Addr, ip netip.Addr) bool {
+	for _, a := range list {
+		if a == ip {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {

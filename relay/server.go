@@ -110,6 +110,16 @@ func New(cfg Config) (*Server, error) {
 			OnPermissionDeleted: func(_, _ net.Addr, _, _, _ string, relayAddr net.Addr, peer net.IP) {
 				s.mirrorPermission(relayAddr, peer, false)
 			},
+			OnChannelCreated: func(_, _ net.Addr, _, _, _ string, relayAddr, _ net.Addr, number uint16) {
+				if c := s.connAt(relayAddr); c != nil {
+					c.bindChannel(number, true)
+				}
+			},
+			OnChannelDeleted: func(_, _ net.Addr, _, _, _ string, relayAddr, _ net.Addr, number uint16) {
+				if c := s.connAt(relayAddr); c != nil {
+					c.bindChannel(number, false)
+				}
+			},
 		},
 	}
 	for _, pc := range s.packetConns {
@@ -343,6 +353,29 @@ func (s *Server) unregisterConn(c *relayPacketConn) {
 		delete(s.conns, c.advertised)
 	}
 	s.mu.Unlock()
+}
+
+// connAt returns the relayed socket at a relayed address, or nil.
+func (s *Server) connAt(relayAddr net.Addr) *relayPacketConn {
+	ap, ok := addrPortOf(relayAddr)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[ap]
+}
+
+// connOf returns the relayed socket of the allocation a client holds, or
+// nil.
+func (s *Server) connOf(client net.Addr) *relayPacketConn {
+	ap, ok := s.peers.relayedOf(client.String())
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[ap]
 }
 
 // mirrorPermission copies a permission change into the relayed socket's
