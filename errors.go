@@ -54,7 +54,7 @@ func HTTPStatus(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrBodyTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrRateLimited):
+	case errors.Is(err, ErrRateLimited), errors.Is(err, ErrLimitExceeded):
 		return http.StatusTooManyRequests
 	case errors.Is(err, ErrNoRelay):
 		return http.StatusServiceUnavailable

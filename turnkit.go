@@ -65,6 +65,9 @@ type Config struct {
 	// per app; over it, requests get 429 with Retry-After.
 	RateLimits RateLimits
 
+	// Exchange bounds the peer-address exchange of POST /v1/exchange.
+	Exchange ExchangeConfig
+
 	// Billing configures metering and the ledger. Its zero value charges
 	// usage to the ledger but never refuses a credential for the balance.
 	Billing BillingConfig
@@ -127,6 +130,7 @@ type Kit struct {
 	auth      *authCache
 	ring      *KeyRing
 	ledger    *Ledger
+	exchange  *Exchange
 	issuer    *Issuer
 	relay     *relay.Server
 }
@@ -148,6 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	k.auth = newAuthCache(k.store, cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now)
 	k.ledger = &Ledger{st: k.store, cfg: cfg.Billing, now: cfg.Now, log: cfg.Logger}
+	k.exchange = newExchange(cfg.Exchange, cfg.Now)
 	overlap := cfg.MaxTTL + time.Minute
 	k.ring, err = newKeyRing(ctx, k.store, cfg.RelaySecret, overlap, cfg.Now)
 	if err != nil {
@@ -192,12 +197,16 @@ func (k *Kit) relayEndpoints() []RelayEndpoint {
 }
 
 // Handler returns turnkit's HTTP API, to mount on any mux:
-// POST /v1/credentials. Paths outside it get 404.
+// POST /v1/credentials and POST /v1/exchange. Paths outside it get 404.
 func (k *Kit) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/credentials", k.CredentialsHandler())
+	mux.Handle("/v1/exchange", k.ExchangeHandler())
 	return mux
 }
+
+// Exchange returns the peer-address exchange, for use from Go.
+func (k *Kit) Exchange() *Exchange { return k.exchange }
 
 // Issuer returns the Kit's credential issuer, for minting credentials from
 // Go without HTTP.

@@ -1,0 +1,264 @@
+package turnkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ErrLimitExceeded is returned when a request would exceed a bound of the
+// exchange (addresses per namespace, namespaces per app). HTTP status 429.
+var ErrLimitExceeded = errors.New("turnkit: limit exceeded")
+
+// ExchangeConfig bounds the exchange. The zero value is the defaults.
+type ExchangeConfig struct {
+	// Expiry is how long an address stays in a namespace without being
+	// published again. Defaults to 10 minutes.
+	Expiry time.Duration
+	// MaxNamespaceLen bounds a namespace name, in bytes. Defaults to 128.
+	MaxNamespaceLen int
+	// MaxAddrsPerNamespace bounds the live addresses in one namespace.
+	// Defaults to 64.
+	MaxAddrsPerNamespace int
+	// MaxNamespacesPerApp bounds an app's live namespaces. Defaults to
+	// 10000.
+	MaxNamespacesPerApp int
+	// MaxWait caps a long poll. Defaults to 30 seconds.
+	MaxWait time.Duration
+}
+
+func (c ExchangeConfig) withDefaults() ExchangeConfig {
+	if c.Expiry <= 0 {
+		c.Expiry = 10 * time.Minute
+	}
+	if c.MaxNamespaceLen <= 0 {
+		c.MaxNamespaceLen = 128
+	}
+	if c.MaxAddrsPerNamespace <= 0 {
+		c.MaxAddrsPerNamespace = 64
+	}
+	if c.MaxNamespacesPerApp <= 0 {
+		c.MaxNamespacesPerApp = 10000
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 30 * time.Second
+	}
+	return c
+}
+
+// Exchange lets peers find each other's transport addresses: each publishes
+// its address in a namespace both know (a room ID) and reads the others.
+// Namespaces are per app. An address leaves its namespace after Expiry
+// without activity. This implementation keeps the addresses in memory only,
+// for one issuer; it starts no goroutine (expiry is applied on access) and
+// is safe for concurrent use.
+type Exchange struct {
+	cfg ExchangeConfig
+	now func() time.Time
+
+	mu      sync.Mutex // guards the following fields
+	spaces  map[nsKey]*namespace
+	perApp  map[string]int
+	waiters map[nsKey]*waiters
+}
+
+// waiters are the long polls on one namespace: ch is closed at its next
+// change.
+type waiters struct {
+	ch chan struct{}
+	n  int
+}
+
+type nsKey struct{ app, name string }
+
+type namespace struct {
+	entries map[netip.AddrPort]*nsEntry
+	seq     uint64 // publications so far, for stable output order
+}
+
+type nsEntry struct {
+	last time.Time // last publication
+	seq  uint64    // order of first publication, for stable output
+}
+
+func newExchange(cfg ExchangeConfig, now func() time.Time) *Exchange {
+	return &Exchange{cfg: cfg.withDefaults(), now: now, spaces: make(map[nsKey]*namespace),
+		perApp: make(map[string]int), waiters: make(map[nsKey]*waiters)}
+}
+
+// ExchangeRequest is one call to the exchange.
+type ExchangeRequest struct {
+	// AppID scopes the namespace.
+	AppID string
+	// Namespace is the shared identifier. Required.
+	Namespace string
+	// Publish, if valid, is the caller's address to publish or refresh.
+	Publish netip.AddrPort
+	// Wait, if positive, holds the call until the namespace changes or the
+	// wait (capped at MaxWait) passes.
+	Wait time.Duration
+}
+
+// Do publishes the caller's address, if any, and returns every other live
+// address of the namespace, in the order they were first published.
+func (x *Exchange) Do(ctx context.Context, req ExchangeRequest) ([]netip.AddrPort, error) {
+	if req.Namespace == "" {
+		return nil, fmt.Errorf("%w: namespace is required", ErrBadRequest)
+	}
+	if len(req.Namespace) > x.cfg.MaxNamespaceLen {
+		return nil, fmt.Errorf("%w: namespace is %d bytes, at most %d", ErrBadRequest, len(req.Namespace), x.cfg.MaxNamespaceLen)
+	}
+	self := req.Publish
+	if self.IsValid() {
+		self = netip.AddrPortFrom(self.Addr().Unmap(), self.Port())
+	}
+	key := nsKey{req.AppID, req.Namespace}
+	x.mu.Lock()
+	if err := x.publish(key, self); err != nil {
+		x.mu.Unlock()
+		return nil, err
+	}
+	wait := min(req.Wait, x.cfg.MaxWait)
+	if wait <= 0 {
+		defer x.mu.Unlock()
+		return x.list(key, self), nil
+	}
+	w := x.waiters[key]
+	if w == nil {
+		if len(x.waiters) >= x.cfg.MaxNamespacesPerApp*4 {
+			x.mu.Unlock()
+			return nil, fmt.Errorf("%w: too many long polls", ErrLimitExceeded)
+		}
+		w = &waiters{ch: make(chan struct{})}
+		x.waiters[key] = w
+	}
+	w.n++
+	ch := w.ch
+	x.mu.Unlock()
+
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	var err error
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if w.n--; w.n == 0 && x.waiters[key] == w {
+		delete(x.waiters, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return x.list(key, self), nil
+}
+
+// publish expires stale entries and adds or refreshes self. x.mu is held.
+func (x *Exchange) publish(key nsKey, self netip.AddrPort) error {
+	now := x.now()
+	app := key.app
+	ns := x.spaces[key]
+	if ns != nil {
+		x.expire(key, ns, now)
+		ns = x.spaces[key]
+	}
+	if ns == nil {
+		if x.perApp[app] >= x.cfg.MaxNamespacesPerApp {
+			x.expireApp(app, now)
+			if x.perApp[app] >= x.cfg.MaxNamespacesPerApp {
+				return fmt.Errorf("%w: the app has %d live namespaces, at most %d", ErrLimitExceeded, x.perApp[app], x.cfg.MaxNamespacesPerApp)
+			}
+		}
+		if !self.IsValid() {
+			return nil // reading an empty namespace creates nothing
+		}
+		ns = &namespace{entries: make(map[netip.AddrPort]*nsEntry)}
+		x.spaces[key] = ns
+		x.perApp[app]++
+	}
+	if !self.IsValid() {
+		return nil
+	}
+	if e, ok := ns.entries[self]; ok {
+		e.last = now
+		return nil
+	}
+	if len(ns.entries) >= x.cfg.MaxAddrsPerNamespace {
+		return fmt.Errorf("%w: namespace has %d addresses, at most %d", ErrLimitExceeded, len(ns.entries), x.cfg.MaxAddrsPerNamespace)
+	}
+	ns.seq++
+	ns.entries[self] = &nsEntry{last: now, seq: ns.seq}
+	x.notify(key)
+	return nil
+}
+
+// expire drops the namespace's entries idle past Expiry, and the namespace
+// when it is empty. x.mu is held.
+func (x *Exchange) expire(key nsKey, ns *namespace, now time.Time) {
+	dropped := false
+	for a, e := range ns.entries {
+		if now.Sub(e.last) >= x.cfg.Expiry {
+			delete(ns.entries, a)
+			dropped = true
+		}
+	}
+	if dropped {
+		x.notify(key)
+	}
+	if len(ns.entries) == 0 {
+		delete(x.spaces, key)
+		if x.perApp[key.app]--; x.perApp[key.app] <= 0 {
+			delete(x.perApp, key.app)
+		}
+	}
+}
+
+// expireApp expires every namespace of an app. x.mu is held.
+func (x *Exchange) expireApp(app string, now time.Time) {
+	for key, ns := range x.spaces {
+		if key.app == app {
+			x.expire(key, ns, now)
+		}
+	}
+}
+
+// notify wakes the long polls of a namespace. x.mu is held.
+func (x *Exchange) notify(key nsKey) {
+	if w := x.waiters[key]; w != nil {
+		close(w.ch)
+		delete(x.waiters, key)
+	}
+}
+
+// list returns the live addresses other than self, oldest first. x.mu is
+// held.
+func (x *Exchange) list(key nsKey, self netip.AddrPort) []netip.AddrPort {
+	ns := x.spaces[key]
+	if ns == nil {
+		return nil
+	}
+	x.expire(key, ns, x.now())
+	type item struct {
+		a   netip.AddrPort
+		seq uint64
+	}
+	items := make([]item, 0, len(ns.entries))
+	for a, e := range ns.entries {
+		if a != self {
+			items = append(items, item{a, e.seq})
+		}
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].seq < items[j].seq })
+	out := make([]netip.AddrPort, len(items))
+	for i, it := range items {
+		out[i] = it.a
+	}
+	return out
+}
