@@ -77,7 +77,7 @@ func TestExchangeExpiry(t *testing.T) {
 	tk.exchange(key, `"namespace": "r", "my_transport_address": "198.51.100.2:2"`)
 	tk.clock.Advance(9 * time.Minute)
 	tk.exchange(key, `"namespace": "r", "my_transport_address": "198.51.100.2:2"`) // activity
-	tk.clock.Advance(time.Minute)                                               // 10 min after the first one's last activity
+	tk.clock.Advance(time.Minute)                                                  // 10 min after the first one's last activity
 	_, got := tk.exchange(key, `"namespace": "r"`)
 	if fmt.Sprint(got) != "map[peer_0:198.51.100.2:2]" {
 		t.Fatalf("after 10 minutes: %v, want only the refreshed address", got)
