@@ -85,6 +85,18 @@ type Config struct {
 	// ChannelBind for a new channel past it gets 508. Defaults to 64.
 	MaxChannelsPerAllocation int
 
+	// UnauthReplyRatio bounds what the relay sends a source without
+	// MESSAGE-INTEGRITY (401 challenges, Binding responses) to this many
+	// times the STUN bytes received from it, so spoofed floods are not
+	// amplified. Defaults to 1: never more bytes out than in. A client's
+	// first unauthenticated request is then answered when its
+	// retransmission has paid for the reply (one or two RTOs). Negative
+	// turns the budget off.
+	UnauthReplyRatio float64
+	// UnauthReplyRate caps unauthenticated replies per source, per second.
+	// Defaults to 10.
+	UnauthReplyRate float64
+
 	// AllocationBitrate caps each allocation's relayed payload, in bits per
 	// second, in each direction (to the peer and to the client); packets
 	// over the cap are dropped, with a burst of a tenth of a second.
@@ -198,6 +210,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxChannelsPerAllocation <= 0 {
 		c.MaxChannelsPerAllocation = defaultPerAllocation
+	}
+	if c.UnauthReplyRatio == 0 {
+		c.UnauthReplyRatio = 1
+	}
+	if c.UnauthReplyRate <= 0 {
+		c.UnauthReplyRate = 10
 	}
 	if c.AllocationBitrate == 0 {
 		c.AllocationBitrate = defaultBitrate

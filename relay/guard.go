@@ -174,10 +174,21 @@ func decodeXORAddress(v []byte, tid [stun.TransactionIDSize]byte) (netip.AddrPor
 	return netip.AddrPort{}, false
 }
 
-// guardedPacketConn is a UDP listener whose reads pass the guard.
+// guardedPacketConn is a UDP listener whose reads pass the guard and whose
+// unauthenticated replies stay within the reply budget.
 type guardedPacketConn struct {
 	net.PacketConn
-	srv *Server
+	srv    *Server
+	budget *replyBudget // nil when UnauthReplyRatio is negative
+}
+
+// WriteTo drops an unauthenticated reply the source has not paid for.
+func (c *guardedPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if c.budget != nil && unauthenticatedResponse(p) && !c.budget.allow(addr, len(p)) {
+		c.srv.stats.unauthDropped.Add(1)
+		return len(p), nil
+	}
+	return c.PacketConn.WriteTo(p, addr)
 }
 
 func (c *guardedPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -185,6 +196,9 @@ func (c *guardedPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		n, addr, err := c.PacketConn.ReadFrom(p)
 		if err != nil {
 			return n, addr, err
+		}
+		if c.budget != nil && n >= 20 && p[0]&0xC0 == 0 {
+			c.budget.received(addr, n)
 		}
 		switch v, resp := c.srv.inspect(p[:n], addr); v {
 		case guardPass:

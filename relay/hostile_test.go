@@ -34,23 +34,30 @@ func newRawClient(t *testing.T, s *relay.Server) *rawClient {
 	return &rawClient{t: t, conn: conn, server: s.UDPAddrs()[0], user: user, pass: pass}
 }
 
-// do sends a request and returns the response with its transaction ID.
+// do sends a request, retransmitting it as RFC 8489 clients do (100 ms,
+// doubling, 7 tries), and returns the response.
 func (c *rawClient) do(method stun.Method, attrs ...stun.Setter) *stun.Message {
 	c.t.Helper()
 	tid := stun.NewTransactionID()
-	c.send(tid, stun.NewType(method, stun.ClassRequest), attrs...)
 	buf := make([]byte, 1500)
-	_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-	for {
-		n, _, err := c.conn.ReadFrom(buf)
-		if err != nil {
-			c.t.Fatalf("%s: no response: %v", method, err)
+	rto := 100 * time.Millisecond
+	for try := 0; try < 7; try++ {
+		c.send(tid, stun.NewType(method, stun.ClassRequest), attrs...)
+		_ = c.conn.SetReadDeadline(time.Now().Add(rto))
+		for {
+			n, _, err := c.conn.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			m := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+			if m.Decode() == nil && m.TransactionID == tid {
+				return m
+			}
 		}
-		m := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
-		if m.Decode() == nil && m.TransactionID == tid {
-			return m
-		}
+		rto *= 2
 	}
+	c.t.Fatalf("%s: no response after 7 tries", method)
+	return nil
 }
 
 // send sends a message with the given transaction ID; requests carry the

@@ -23,6 +23,7 @@ import (
 type Server struct {
 	cfg      Config
 	instance string
+	budget   *replyBudget // nil when UnauthReplyRatio is negative
 	peers    *peerRules
 	quotas   *quotas
 	events   *eventQueue
@@ -36,10 +37,11 @@ type Server struct {
 	relayConns sync.WaitGroup // one per open relayed UDP socket
 
 	stats struct {
-		authFailures atomic.Uint64
-		peerRefused  atomic.Uint64
-		quotaRefused atomic.Uint64
-		overCap      atomic.Uint64
+		authFailures  atomic.Uint64
+		peerRefused   atomic.Uint64
+		quotaRefused  atomic.Uint64
+		overCap       atomic.Uint64
+		unauthDropped atomic.Uint64
 	}
 
 	stopFlush chan struct{} // closed by Close to stop the usage flusher
@@ -85,6 +87,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.peers = newPeerRules(policy, s.ownAddrs())
+	if cfg.UnauthReplyRatio > 0 {
+		s.budget = newReplyBudget(cfg.UnauthReplyRatio, cfg.UnauthReplyRate, 65536, cfg.Now)
+	}
 	gen := &addressGenerator{srv: s, tcp: turn.RelayAddressGeneratorStatic{
 		RelayAddress: net.IP(cfg.RelayIP.AsSlice()),
 		Address:      cfg.RelayBindIP.String(),
@@ -124,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, pc := range s.packetConns {
 		tc.PacketConnConfigs = append(tc.PacketConnConfigs, turn.PacketConnConfig{
-			PacketConn: &guardedPacketConn{PacketConn: pc, srv: s}, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
+			PacketConn: &guardedPacketConn{PacketConn: pc, srv: s, budget: s.budget}, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
 		})
 	}
 	for _, ln := range s.listeners {
@@ -292,16 +297,20 @@ type Stats struct {
 	QuotaRefused uint64
 	// OverCap counts packets dropped for exceeding AllocationBitrate.
 	OverCap uint64
+	// UnauthDropped counts unauthenticated replies not sent because the
+	// source had not paid for them (see UnauthReplyRatio).
+	UnauthDropped uint64
 }
 
 // Stats returns the relay's counters.
 func (s *Server) Stats() Stats {
 	return Stats{
-		Allocations:  s.quotas.count(),
-		AuthFailures: s.stats.authFailures.Load(),
-		PeerRefused:  s.stats.peerRefused.Load(),
-		QuotaRefused: s.stats.quotaRefused.Load(),
-		OverCap:      s.stats.overCap.Load(),
+		Allocations:   s.quotas.count(),
+		AuthFailures:  s.stats.authFailures.Load(),
+		PeerRefused:   s.stats.peerRefused.Load(),
+		QuotaRefused:  s.stats.quotaRefused.Load(),
+		OverCap:       s.stats.overCap.Load(),
+		UnauthDropped: s.stats.unauthDropped.Load(),
 	}
 }
 
