@@ -17,6 +17,7 @@ import (
 	"github.com/pion/turn/v5"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -146,32 +147,7 @@ func TestCoturnAcceptsIssuedCredentials(t *testing.T) {
 // dialServer connects a pion client to a TURN server over udp or tcp.
 func dialServer(t *testing.T, network, addr, user, pass string) *turn.Client {
 	t.Helper()
-	var conn net.PacketConn
-	if network == "udp" {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn = c
-	} else {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn = turn.NewSTUNConn(c)
-	}
-	client, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: addr, TURNServerAddr: addr, Conn: conn,
-		Username: user, Password: pass, Realm: "turnkit", RTO: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close(); _ = conn.Close() })
-	return client
+	return turntest.Dial(t, network, addr, nil, user, pass, "turnkit")
 }
 
 // waitUDP waits until a STUN binding request to addr is answered.

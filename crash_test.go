@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/turn/v5"
-
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 	"github.com/turnkit/turnkit/store"
 	"github.com/turnkit/turnkit/store/sqlite"
@@ -98,24 +96,10 @@ func TestRelayCrash(t *testing.T) {
 	}
 
 	peer := udpEcho(t)
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: f[0], TURNServerAddr: f[0], Conn: conn,
-		Username: f[1], Password: f[2], Realm: "turnkit", RTO: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { client.Close(); conn.Close() }()
-	if err := client.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := client.Allocate()
+	rc, err := turntest.Allocate(t, turntest.Dial(t, "udp", f[0], nil, f[1], f[2], "turnkit"))
 	if err != nil {
 		t.Fatalf("Allocate on the child relay: %v", err)
 	}
-	defer rc.Close()
 
 	// Send continuously; kill the child once the ledger shows usage.
 	var sent atomic.Int64

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/turn/v5"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -179,48 +180,17 @@ func (tk *testKit) credentials(extra string) credResponse {
 // turnClient is a pion TURN client connected to the test relay.
 type turnClient struct {
 	*turn.Client
-	conn   net.PacketConn
-	allocs []net.PacketConn
+	t testing.TB
 }
 
 // dialTURN connects a pion client over "udp" or "tcp" with the credential.
 func (tk *testKit) dialTURN(network, username, password string) *turnClient {
 	tk.t.Helper()
-	var conn net.PacketConn
-	var server string
-	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			tk.t.Fatal(err)
-		}
-		conn, server = c, tk.Relay().UDPAddrs()[0].String()
-	case "tcp":
+	server := tk.Relay().UDPAddrs()[0].String()
+	if network == "tcp" {
 		server = tk.Relay().TCPAddrs()[0].String()
-		c, err := net.DialTimeout("tcp", server, 2*time.Second)
-		if err != nil {
-			tk.t.Fatal(err)
-		}
-		conn = turn.NewSTUNConn(c)
 	}
-	client, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: server,
-		TURNServerAddr: server,
-		Conn:           conn,
-		Username:       username,
-		Password:       password,
-		Realm:          "turnkit",
-		RTO:            100 * time.Millisecond,
-	})
-	if err != nil {
-		tk.t.Fatalf("turn.NewClient: %v", err)
-	}
-	if err := client.Listen(); err != nil {
-		tk.t.Fatalf("client.Listen: %v", err)
-	}
-	tc := &turnClient{Client: client, conn: conn}
-	tk.t.Cleanup(tc.close)
-	return tc
+	return &turnClient{turntest.Dial(tk.t, network, server, nil, username, password, "turnkit"), tk.t}
 }
 
 // dialCred connects a pion client with a credential response.
@@ -229,24 +199,9 @@ func (tk *testKit) dialCred(network string, c credResponse) *turnClient {
 	return tk.dialTURN(network, c.Username, c.Credential)
 }
 
-func (c *turnClient) close() {
-	for _, rc := range c.allocs {
-		_ = rc.Close() // stops the client's refresh timers
-	}
-	c.Client.Close()
-	_ = c.conn.Close()
-}
-
-// allocate allocates with a bounded wait.
-func (c *turnClient) allocate() (net.PacketConn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	rc, err := c.AllocateWithContext(ctx)
-	if err == nil {
-		c.allocs = append(c.allocs, rc)
-	}
-	return rc, err
-}
+// allocate allocates with a bounded wait; the allocation closes with the
+// test.
+func (c *turnClient) allocate() (net.PacketConn, error) { return turntest.Allocate(c.t, c.Client) }
 
 // udpEcho is a UDP peer on echoIP that echoes every datagram.
 func udpEcho(t *testing.T) net.Addr {
@@ -332,11 +287,5 @@ func roundTrip(t *testing.T, rc net.PacketConn, peer net.Addr, msg []byte) {
 // eventually polls cond until it holds or the bound passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	turntest.Eventually(t, what, cond)
 }

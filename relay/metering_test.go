@@ -2,12 +2,12 @@ package relay_test
 
 import (
 	"bytes"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/pion/turn/v5"
 
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -112,33 +112,11 @@ func dialNetwork(t testing.TB, s *relay.Server, network, user, pass string) *tur
 	if network == "udp" {
 		return dial(t, s, user, pass)
 	}
-	addr := s.TCPAddrs()[0].String()
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: addr, TURNServerAddr: addr, Conn: turn.NewSTUNConn(conn),
-		Username: user, Password: pass, Realm: s.Realm(), RTO: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); _ = conn.Close() })
-	return c
+	return turntest.Dial(t, "tcp", s.TCPAddrs()[0].String(), nil, user, pass, s.Realm())
 }
 
 // waitFor polls cond until it holds, for at most 5 seconds.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	turntest.Eventually(t, what, cond)
 }

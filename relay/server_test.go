@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/turn/v5"
 
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -88,36 +89,12 @@ func mint(app string, ttl time.Duration) (string, string) {
 
 func dial(t testing.TB, s *relay.Server, user, pass string) *turn.Client {
 	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := s.UDPAddrs()[0].String()
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: addr, TURNServerAddr: addr, Conn: conn,
-		Username: user, Password: pass, Realm: s.Realm(), RTO: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); _ = conn.Close() })
-	return c
+	return turntest.Dial(t, "udp", s.UDPAddrs()[0].String(), nil, user, pass, s.Realm())
 }
 
-// allocate allocates with a bounded wait; the test's cleanup closes the
-// allocation, which stops the client's refresh timers.
 func allocate(t testing.TB, c *turn.Client) (net.PacketConn, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	rc, err := c.AllocateWithContext(ctx)
-	if err == nil {
-		t.Cleanup(func() { _ = rc.Close() })
-	}
-	return rc, err
+	return turntest.Allocate(t, c)
 }
 
 func TestQuotaPerUser(t *testing.T) {

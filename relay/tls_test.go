@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/turn/v5"
-
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -63,17 +62,7 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("tls.Dial: %v", err)
 	}
 	user, pass := mint("tls", time.Minute)
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: addr, TURNServerAddr: addr, Conn: turn.NewSTUNConn(conn),
-		Username: user, Password: pass, Realm: s.Realm(), RTO: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	c := turntest.Dial(t, "", addr, conn, user, pass, s.Realm())
 	rc, err := allocate(t, c)
 	if err != nil {
 		t.Fatalf("Allocate over TLS: %v", err)
