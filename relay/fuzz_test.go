@@ -32,7 +32,10 @@ func FuzzRelayDatagram(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
-	s, err := New(Config{UDPAddrs: []string{"127.0.0.1:0"}, Secrets: fuzzSecrets{}})
+	// The liveness check below sends a Binding request per input from one
+	// source: the unauthenticated reply budget (tested on its own) would
+	// throttle it to its per-source rate.
+	s, err := New(Config{UDPAddrs: []string{"127.0.0.1:0"}, Secrets: fuzzSecrets{}, UnauthReplyRatio: -1})
 	if err != nil {
 		f.Fatal(err)
 	}
