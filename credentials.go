@@ -59,7 +59,7 @@ type Issuer struct {
 	ring       *KeyRing
 	ledger     *Ledger
 	limits     *limiters
-	relays     func() []RelayEndpoint
+	choose     func(context.Context, netip.Addr) (RelayEndpoint, error)
 	now        func() time.Time
 	defaultTTL time.Duration
 	maxTTL     time.Duration
@@ -91,7 +91,7 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 	if err := is.ledger.checkIssue(ctx, appID, ttl, false); err != nil {
 		return nil, err
 	}
-	rel, err := is.chooseRelay(req.HostIP)
+	rel, err := is.choose(ctx, req.HostIP)
 	if err != nil {
 		return nil, err
 	}
@@ -109,15 +109,4 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 		RelayID:  rel.ID,
 		Region:   rel.Region,
 	}, nil
-}
-
-// chooseRelay picks the relay for a session. With one relay it is that
-// relay; the host IP is accepted for the fleet selection that uses it.
-func (is *Issuer) chooseRelay(_ netip.Addr) (RelayEndpoint, error) {
-	for _, r := range is.relays() {
-		if len(r.URLs) > 0 {
-			return r, nil
-		}
-	}
-	return RelayEndpoint{}, ErrNoRelay
 }

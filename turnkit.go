@@ -65,6 +65,10 @@ type Config struct {
 	// per app; over it, requests get 429 with Retry-After.
 	RateLimits RateLimits
 
+	// Fleet configures the relay registry: reports, health and the
+	// in-process relay's location and capacity.
+	Fleet FleetConfig
+
 	// Exchange bounds the peer-address exchange of POST /v1/exchange.
 	Exchange ExchangeConfig
 
@@ -131,6 +135,7 @@ type Kit struct {
 	ring      *KeyRing
 	ledger    *Ledger
 	exchange  *Exchange
+	fleet     *fleet
 	issuer    *Issuer
 	relay     *relay.Server
 }
@@ -179,21 +184,24 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 			k.log.Info("closed sessions left by a previous run of the relay", "relay", k.relay.ID(), "sessions", n)
 		}
 	}
+	relayMax := 0
+	if k.relay != nil {
+		relayMax = k.relay.MaxAllocations()
+	}
+	k.fleet = newFleet(k, cfg.Fleet.withDefaults(relayMax))
+	if k.relay != nil {
+		if err := k.fleet.announce(ctx); err != nil {
+			k.Close()
+			return nil, err
+		}
+	}
+	go k.fleet.run()
 	k.issuer = &Issuer{
-		auth: k.auth, ring: k.ring, ledger: k.ledger, relays: k.relayEndpoints, now: cfg.Now,
+		auth: k.auth, ring: k.ring, ledger: k.ledger, choose: k.fleet.choose, now: cfg.Now,
 		limits:     newLimiters(cfg.RateLimits, cfg.KeyCacheSize),
 		defaultTTL: cfg.DefaultTTL, maxTTL: cfg.MaxTTL,
 	}
 	return k, nil
-}
-
-// relayEndpoints lists the relays the Issuer may choose from.
-func (k *Kit) relayEndpoints() []RelayEndpoint {
-	out := make([]RelayEndpoint, 0, 1+len(k.cfg.Relays))
-	if k.relay != nil {
-		out = append(out, RelayEndpoint{ID: k.relay.ID(), Region: k.relay.Region(), URLs: k.relay.URLs()})
-	}
-	return append(out, k.cfg.Relays...)
 }
 
 // Handler returns turnkit's HTTP API, to mount on any mux:
@@ -228,6 +236,10 @@ func (k *Kit) Store() store.Store { return k.store }
 // store if the Kit opened it.
 func (k *Kit) Close() error {
 	var errs []error
+	if k.fleet != nil {
+		k.fleet.close()
+		k.fleet = nil
+	}
 	if k.relay != nil {
 		errs = append(errs, k.relay.Close())
 	}

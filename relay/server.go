@@ -243,6 +243,9 @@ func (s *Server) ownAddrs() []netip.Addr {
 // ID returns the relay's ID.
 func (s *Server) ID() string { return s.cfg.ID }
 
+// MaxAllocations returns the cap on the relay's live allocations.
+func (s *Server) MaxAllocations() int { return s.cfg.MaxAllocations }
+
 // Instance returns the ID of this run of the relay, new at every New.
 func (s *Server) Instance() string { return s.instance }
 

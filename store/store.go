@@ -18,6 +18,7 @@ type Store interface {
 	Sessions
 	SessionStats
 	Ledger
+	Relays
 
 	// Close releases the backend's resources. It does not close a database
 	// handle that the caller passed in.
@@ -269,4 +270,49 @@ type Ledger interface {
 	// Entries returns up to limit of the app's entries with an ID above
 	// afterID, in ID order.
 	Entries(ctx context.Context, appID string, afterID int64, limit int) ([]LedgerEntry, error)
+}
+
+// RelayRecord is a relay as the fleet knows it: what it announced and the
+// load it last reported.
+type RelayRecord struct {
+	// ID identifies the relay.
+	ID string
+	// Region is the relay's region slug.
+	Region string
+	// Lat and Lon locate the relay, in degrees; HasLocation is false when
+	// the relay announced none.
+	Lat, Lon    float64
+	HasLocation bool
+	// URLs are the relay's ICE server URLs.
+	URLs []string
+	// Capacity is the allocations the relay takes at most; zero means no
+	// stated limit.
+	Capacity int
+	// Instance identifies the running process of the relay.
+	Instance string
+	// Allocations and Bitrate are the load last reported: live
+	// allocations and relayed bits per second.
+	Allocations int
+	Bitrate     int64
+	// ReportedAt is when the relay last announced itself or reported.
+	ReportedAt time.Time
+	// Draining is set for a relay that keeps its sessions but takes no new
+	// ones.
+	Draining bool
+}
+
+// Relays is the registry of the fleet's relays.
+type Relays interface {
+	// AnnounceRelay stores a relay's identity and sets ReportedAt (and its
+	// load) from r, adding the relay or replacing what it announced before.
+	// Draining is kept as it was (false for a new relay).
+	AnnounceRelay(ctx context.Context, r RelayRecord) error
+	// ReportRelayLoad records a relay's load at the given time. It returns
+	// ErrNotFound for a relay that never announced itself.
+	ReportRelayLoad(ctx context.Context, id string, allocations int, bitrate int64, at time.Time) error
+	// SetRelayDraining sets or clears a relay's draining flag. It returns
+	// ErrNotFound for an unknown relay.
+	SetRelayDraining(ctx context.Context, id string, draining bool) error
+	// ListRelays returns every relay, ordered by ID.
+	ListRelays(ctx context.Context) ([]RelayRecord, error)
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"SessionStats", testSessionStats},
 		{"Ledger", testLedger},
+		{"Relays", testRelays},
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},
