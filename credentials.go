@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit/relay"
+	"github.com/turnkit/turnkit/store"
 )
 
 // RelayEndpoint is a relay the Issuer can send clients to.
@@ -28,8 +29,12 @@ type CredentialRequest struct {
 	HostIP netip.Addr
 	// TTL is the credential's lifetime. Zero means the Issuer's default
 	// (10 minutes). It is rounded up to whole seconds and must not exceed
-	// the Issuer's maximum.
+	// the Issuer's maximum. It must be zero with Gateway.
 	TTL time.Duration
+	// Gateway, if set, is a gateway ID from CreateGateway: the credential
+	// lasts GatewayTTL (3 minutes) and is pinned to the relay where the
+	// gateway has an active session; the reserve is for one allocation.
+	Gateway string
 }
 
 // Credential is a short-lived TURN credential in the TURN REST API form.
@@ -60,6 +65,9 @@ type Issuer struct {
 	ledger     *Ledger
 	limits     *limiters
 	choose     func(context.Context, netip.Addr) (RelayEndpoint, error)
+	endpoint   func(context.Context, string) (RelayEndpoint, bool)
+	sessions   store.SessionStats
+	gateways   *gateways
 	now        func() time.Time
 	defaultTTL time.Duration
 	maxTTL     time.Duration
@@ -74,6 +82,12 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 		return nil, fmt.Errorf("%w: key is required", ErrBadRequest)
 	}
 	ttl := req.TTL
+	if req.Gateway != "" {
+		if ttl != 0 {
+			return nil, fmt.Errorf("%w: a gateway credential has a fixed TTL of %s; omit the TTL", ErrBadRequest, GatewayTTL)
+		}
+		ttl = GatewayTTL
+	}
 	if ttl == 0 {
 		ttl = is.defaultTTL
 	}
@@ -85,19 +99,37 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 	if err != nil {
 		return nil, err
 	}
+	tag := ""
+	if req.Gateway != "" {
+		gwApp, _, err := is.gateways.decode(req.Gateway)
+		if err != nil {
+			return nil, err
+		}
+		if gwApp != appID {
+			return nil, fmt.Errorf("%w: gateway %s", ErrForeignGateway, clip(req.Gateway))
+		}
+		tag = gatewayTag(req.Gateway)
+	}
 	if err := is.limits.allow(keyID, appID, is.now()); err != nil {
 		return nil, err
 	}
-	if err := is.ledger.checkIssue(ctx, appID, ttl, false); err != nil {
+	if err := is.ledger.checkIssue(ctx, appID, ttl, tag != ""); err != nil {
 		return nil, err
 	}
-	rel, err := is.choose(ctx, req.HostIP)
+	var rel RelayEndpoint
+	nonce := randomToken(10)
+	if tag != "" {
+		rel, err = is.gatewayRelay(ctx, appID, tag, req.HostIP)
+		nonce = gatewayNonce(tag)
+	} else {
+		rel, err = is.choose(ctx, req.HostIP)
+	}
 	if err != nil {
 		return nil, err
 	}
-	keyID, secret := is.ring.Current()
+	signer, secret := is.ring.Current()
 	expires := is.now().Add(ttl).Truncate(time.Second)
-	u := relay.Username{Expires: expires, AppID: appID, KeyID: keyID, Nonce: randomToken(10)}
+	u := relay.Username{Expires: expires, AppID: appID, KeyID: signer, Nonce: nonce}
 	name := u.String()
 	return &Credential{
 		Username: name,

@@ -62,6 +62,10 @@ func (k *Kit) serveCredentials(w http.ResponseWriter, r *http.Request) {
 		writeError(w, k.log, err)
 		return
 	}
+	if isGatewayTTL(body.ExpiryTTL) {
+		k.createGateway(w, r, &body)
+		return
+	}
 	req, err := k.nativeRequest(r, &body)
 	if err != nil {
 		writeError(w, k.log, err)
@@ -87,24 +91,26 @@ func (k *Kit) nativeRequest(r *http.Request, b *nativeCredentialBody) (*Credenti
 	if b.Key == nil || *b.Key == "" {
 		return nil, fmt.Errorf("%w: key is required", ErrBadRequest)
 	}
-	if b.Gateway != nil {
-		return nil, fmt.Errorf("%w: gateway: gateways are not enabled on this server", ErrBadRequest)
-	}
 	req := &CredentialRequest{Key: *b.Key}
 	ttl, err := parseTTLMinutes(b.ExpiryTTL, k.cfg.MaxTTL)
 	if err != nil {
 		return nil, err
 	}
 	req.TTL = ttl
-	if b.HostIP != nil {
-		ip, err := netip.ParseAddr(*b.HostIP)
-		if err != nil || ip.Zone() != "" {
-			return nil, fmt.Errorf("%w: host_ip %q is not an IP address", ErrBadRequest, clip(*b.HostIP))
+	if b.Gateway != nil {
+		if *b.Gateway == "" {
+			return nil, fmt.Errorf("%w: gateway is empty", ErrBadRequest)
 		}
-		req.HostIP = ip.Unmap()
-	} else {
-		req.HostIP = remoteIP(r)
+		if ttl != 0 {
+			return nil, fmt.Errorf("%w: expiry_ttl cannot be set with gateway: gateway credentials last %d minutes", ErrBadRequest, int(GatewayTTL/time.Minute))
+		}
+		req.Gateway = *b.Gateway
 	}
+	host, err := hostIP(r, b.HostIP)
+	if err != nil {
+		return nil, err
+	}
+	req.HostIP = host
 	return req, nil
 }
 
@@ -121,9 +127,6 @@ func parseTTLMinutes(raw json.RawMessage, max time.Duration) (time.Duration, err
 		if err := json.Unmarshal(raw, &text); err != nil {
 			return 0, fmt.Errorf("%w: expiry_ttl is not a valid string", ErrBadRequest)
 		}
-		if text == "Gateway" {
-			return 0, fmt.Errorf("%w: expiry_ttl \"Gateway\": gateways are not enabled on this server", ErrBadRequest)
-		}
 	}
 	maxMin := int64(max / time.Minute)
 	n, err := strconv.ParseInt(text, 10, 64)
@@ -131,6 +134,52 @@ func parseTTLMinutes(raw json.RawMessage, max time.Duration) (time.Duration, err
 		return 0, fmt.Errorf("%w: expiry_ttl %q must be a whole number of minutes from 1 to %d", ErrBadRequest, clip(text), maxMin)
 	}
 	return time.Duration(n) * time.Minute, nil
+}
+
+// isGatewayTTL reports whether expiry_ttl is the string "Gateway".
+func isGatewayTTL(raw json.RawMessage) bool {
+	var s string
+	return len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil && s == "Gateway"
+}
+
+// gatewayResponse answers a gateway creation.
+type gatewayResponse struct {
+	Gateway string `json:"gateway"`
+}
+
+// createGateway serves {"key": …, "expiry_ttl": "Gateway"}.
+func (k *Kit) createGateway(w http.ResponseWriter, r *http.Request, b *nativeCredentialBody) {
+	if b.Key == nil || *b.Key == "" {
+		writeError(w, k.log, fmt.Errorf("%w: key is required", ErrBadRequest))
+		return
+	}
+	if b.Gateway != nil {
+		writeError(w, k.log, fmt.Errorf("%w: gateway cannot be set when creating a gateway", ErrBadRequest))
+		return
+	}
+	host, err := hostIP(r, b.HostIP)
+	if err != nil {
+		writeError(w, k.log, err)
+		return
+	}
+	id, err := k.issuer.CreateGateway(r.Context(), *b.Key, host)
+	if err != nil {
+		writeError(w, k.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, gatewayResponse{Gateway: id})
+}
+
+// hostIP returns the host_ip field, or the request's peer address.
+func hostIP(r *http.Request, field *string) (netip.Addr, error) {
+	if field == nil {
+		return remoteIP(r), nil
+	}
+	ip, err := netip.ParseAddr(*field)
+	if err != nil || ip.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("%w: host_ip %q is not an IP address", ErrBadRequest, clip(*field))
+	}
+	return ip.Unmap(), nil
 }
 
 // remoteIP returns the request's peer address, for relay selection only.

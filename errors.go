@@ -33,7 +33,7 @@ var (
 )
 
 // HTTPStatus returns the HTTP status code for an error returned by turnkit:
-// 400 bad request, 401 invalid key, 402 balance too low, 403 paused or deleting app, 404 not
+// 400 bad request, 401 invalid key, 402 balance too low, 403 paused or deleting app or another app's gateway, 404 not
 // found, 405 method not allowed, 413 body too large, 429 rate limited, 503 no relay, and 500
 // for anything else.
 func HTTPStatus(err error) int {
@@ -46,7 +46,7 @@ func HTTPStatus(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, ErrInsufficientBalance):
 		return http.StatusPaymentRequired
-	case errors.Is(err, ErrAppPaused), errors.Is(err, ErrAppDeleting):
+	case errors.Is(err, ErrAppPaused), errors.Is(err, ErrAppDeleting), errors.Is(err, ErrForeignGateway):
 		return http.StatusForbidden
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound

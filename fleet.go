@@ -195,6 +195,26 @@ func (f *fleet) choose(ctx context.Context, _ netip.Addr) (RelayEndpoint, error)
 	return RelayEndpoint{}, fmt.Errorf("%w: every relay is offline, draining or full", ErrNoRelay)
 }
 
+// endpoint returns a relay of the registry by ID, whatever its health: a
+// gateway stays pinned to the relay its sessions are on.
+func (f *fleet) endpoint(ctx context.Context, id string) (RelayEndpoint, bool) {
+	rs, err := f.relays(ctx)
+	if err != nil {
+		return RelayEndpoint{}, false
+	}
+	for _, r := range rs {
+		if r.ID == id && len(r.URLs) > 0 {
+			return RelayEndpoint{ID: r.ID, Region: r.Region, URLs: r.URLs}, true
+		}
+	}
+	for _, r := range f.k.cfg.Relays {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return RelayEndpoint{}, false
+}
+
 // SetRelayDraining marks a relay as draining (it keeps its sessions and
 // gets no new ones) or takes it back into service.
 func (k *Kit) SetRelayDraining(ctx context.Context, relayID string, draining bool) error {

@@ -30,7 +30,7 @@ func (h relayHooks) Admit(ctx context.Context, req *relay.AdmitRequest) error {
 func (h relayHooks) SessionStarted(ctx context.Context, ev *relay.SessionEvent) error {
 	err := h.store.OpenSession(ctx, store.Session{
 		ID: ev.SessionID, AppID: ev.AppID, Username: ev.Username, RelayID: ev.RelayID, StartedAt: ev.At.UTC(),
-		Instance: ev.Instance,
+		Instance: ev.Instance, Gateway: tagFromUsername(ev.Username),
 	})
 	if err != nil {
 		return fmt.Errorf("turnkit: open session %s: %w", ev.SessionID, err)

@@ -196,8 +196,14 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		}
 	}
 	go k.fleet.run()
+	gw, err := loadGateways(ctx, k.store)
+	if err != nil {
+		k.Close()
+		return nil, err
+	}
 	k.issuer = &Issuer{
-		auth: k.auth, ring: k.ring, ledger: k.ledger, choose: k.fleet.choose, now: cfg.Now,
+		auth: k.auth, ring: k.ring, ledger: k.ledger, choose: k.fleet.choose, endpoint: k.fleet.endpoint,
+		sessions: k.store, gateways: gw, now: cfg.Now,
 		limits:     newLimiters(cfg.RateLimits, cfg.KeyCacheSize),
 		defaultTTL: cfg.DefaultTTL, maxTTL: cfg.MaxTTL,
 	}

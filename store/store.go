@@ -19,6 +19,7 @@ type Store interface {
 	SessionStats
 	Ledger
 	Relays
+	Settings
 
 	// Close releases the backend's resources. It does not close a database
 	// handle that the caller passed in.
@@ -153,6 +154,9 @@ type Session struct {
 	// ToPeer and ToClient are the bytes charged so far: the sums of the
 	// usage applied with ApplyUsage.
 	ToPeer, ToClient int64
+	// Gateway is the tag of the gateway the credential was issued
+	// through; empty for a regular credential.
+	Gateway string
 }
 
 // Active reports whether the session has not ended.
@@ -185,6 +189,10 @@ type SessionStats interface {
 	// and their total duration in whole seconds; both are zero for an app
 	// without history.
 	UsageHistory(ctx context.Context, appID string) (bytes, seconds int64, err error)
+	// GatewayRelay returns the relay of an active session of the app
+	// issued through the gateway with the given tag (the most recently
+	// started one if there are several), or ErrNotFound.
+	GatewayRelay(ctx context.Context, appID, gateway string) (string, error)
 }
 
 // Balance is an app's two-bucket balance, in bytes.
@@ -315,4 +323,15 @@ type Relays interface {
 	SetRelayDraining(ctx context.Context, id string, draining bool) error
 	// ListRelays returns every relay, ordered by ID.
 	ListRelays(ctx context.Context) ([]RelayRecord, error)
+}
+
+// Settings stores small named values the deployment shares, such as the
+// key gateway IDs are signed with.
+type Settings interface {
+	// Setting returns the value stored under name, or ErrNotFound.
+	Setting(ctx context.Context, name string) ([]byte, error)
+	// InitSetting stores value under name unless a value is stored there
+	// already, and returns the stored value: the first writer wins, so
+	// nodes racing to create a setting agree on one.
+	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 }

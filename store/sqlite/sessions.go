@@ -21,9 +21,9 @@ func (s *Store) OpenSession(ctx context.Context, sess store.Session) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: session %q: ended at: %w", sess.ID, err)
 	}
-	_, err = s.write(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sess.ID, sess.AppID, sess.Username, sess.RelayID, started, ended,
-		sess.Instance, sess.ToPeer, sess.ToClient)
+	_, err = s.write(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sess.ID, sess.AppID, sess.Username, sess.RelayID, started, ended,
+		sess.Instance, sess.ToPeer, sess.ToClient, sess.Gateway)
 	if err != nil {
 		return fmt.Errorf("sqlite: session %q: %w", sess.ID, err)
 	}
@@ -59,9 +59,9 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 		sess           store.Session
 		started, ended sql.NullInt64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client
+	err := s.r.QueryRowContext(ctx, `SELECT id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway
 		FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance, &sess.ToPeer, &sess.ToClient)
+		Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance, &sess.ToPeer, &sess.ToClient, &sess.Gateway)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlite: session %q: %w", id, notFound(err))
 	}
@@ -108,4 +108,17 @@ func (s *Store) UsageHistory(ctx context.Context, appID string) (bytes, seconds 
 		return 0, 0, fmt.Errorf("sqlite: usage history of app %q: %w", appID, err)
 	}
 	return bytes, seconds, nil
+}
+
+// GatewayRelay returns the relay of the app's latest active session issued
+// through the gateway tag.
+func (s *Store) GatewayRelay(ctx context.Context, appID, gateway string) (string, error) {
+	var relay string
+	err := s.r.QueryRowContext(ctx, `SELECT relay_id FROM sessions
+		WHERE app_id = ? AND gateway = ? AND gateway != '' AND ended_at IS NULL
+		ORDER BY started_at DESC, rowid DESC LIMIT 1`, appID, gateway).Scan(&relay)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: gateway %q of app %q: %w", gateway, appID, notFound(err))
+	}
+	return relay, nil
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SessionStats", testSessionStats},
 		{"Ledger", testLedger},
 		{"Relays", testRelays},
+		{"Gateways", testGateways},
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},
