@@ -31,6 +31,12 @@ type CredentialRequest struct {
 	// (10 minutes). It is rounded up to whole seconds and must not exceed
 	// the Issuer's maximum. It must be zero with Gateway.
 	TTL time.Duration
+	// FixedRegion, if set, is the only region the relay may be in: without
+	// a healthy relay there the request fails (503).
+	FixedRegion string
+	// PreferredRegion, if set, is tried first, with a fallback to the
+	// nearest healthy relay elsewhere.
+	PreferredRegion string
 	// Gateway, if set, is a gateway ID from CreateGateway: the credential
 	// lasts GatewayTTL (3 minutes) and is pinned to the relay where the
 	// gateway has an active session; the reserve is for one allocation.
@@ -64,7 +70,7 @@ type Issuer struct {
 	ring       *KeyRing
 	ledger     *Ledger
 	limits     *limiters
-	choose     func(context.Context, netip.Addr) (RelayEndpoint, error)
+	choose     func(ctx context.Context, host netip.Addr, fixed, preferred string, enabled []string) (RelayEndpoint, error)
 	endpoint   func(context.Context, string) (RelayEndpoint, bool)
 	sessions   store.SessionStats
 	gateways   *gateways
@@ -122,7 +128,7 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 		rel, err = is.gatewayRelay(ctx, appID, tag, req.HostIP)
 		nonce = gatewayNonce(tag)
 	} else {
-		rel, err = is.choose(ctx, req.HostIP)
+		rel, err = is.choose(ctx, req.HostIP, req.FixedRegion, req.PreferredRegion, nil)
 	}
 	if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@ package turnkit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/turnkit/turnkit/selector"
 	"github.com/turnkit/turnkit/store"
 )
 
@@ -27,6 +29,10 @@ type FleetConfig struct {
 	// relays by distance; HasLocation says they are set.
 	Lat, Lon    float64
 	HasLocation bool
+	// TieDistanceKm makes relays within this distance of the nearest one
+	// count as equally near, so the least loaded of them wins. Defaults to
+	// 500 km.
+	TieDistanceKm float64
 	// CacheTTL is how long the issuer reuses one read of the registry.
 	// Defaults to one second; negative reads it for every credential.
 	CacheTTL time.Duration
@@ -60,6 +66,7 @@ func (c FleetConfig) withDefaults(relayMax int) FleetConfig {
 type fleet struct {
 	k    *Kit
 	cfg  FleetConfig
+	sel  *selector.Selector
 	stop chan struct{}
 	done chan struct{}
 
@@ -68,8 +75,12 @@ type fleet struct {
 	cachedAt time.Time
 }
 
-func newFleet(k *Kit, cfg FleetConfig) *fleet {
-	return &fleet{k: k, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+func newFleet(k *Kit, cfg FleetConfig, loc selector.Locator) (*fleet, error) {
+	sel, err := selector.New(selector.Config{Locator: loc, OfflineAfter: cfg.OfflineAfter, TieDistanceKm: cfg.TieDistanceKm, Now: k.cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("turnkit: fleet: %w", err)
+	}
+	return &fleet{k: k, cfg: cfg, sel: sel, stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // announce registers the in-process relay.
@@ -153,46 +164,42 @@ func (f *fleet) forget() {
 	f.mu.Unlock()
 }
 
-// healthy reports whether a relay may take a new session at now.
-func (f *fleet) healthy(r store.RelayRecord, now time.Time) bool {
-	return !r.Draining && len(r.URLs) > 0 && now.Sub(r.ReportedAt) <= f.cfg.OfflineAfter &&
-		(r.Capacity <= 0 || r.Allocations < r.Capacity)
-}
-
-// choose picks the relay for a new session: among healthy relays in the
-// registry and the static ones from Config.Relays, the least loaded
-// (allocations over capacity, or allocations without one), lowest ID on a
-// tie. The host IP is accepted for selection by location.
-func (f *fleet) choose(ctx context.Context, _ netip.Addr) (RelayEndpoint, error) {
+// choose picks the relay for a new session with the selector, among the
+// relays of the registry and the static ones from Config.Relays (which
+// count as healthy and unloaded): nearest to the host IP when GeoIP places
+// it, least loaded among those tied on distance, lowest ID on a tie.
+func (f *fleet) choose(ctx context.Context, host netip.Addr, fixed, preferred string, enabled []string) (RelayEndpoint, error) {
 	rs, err := f.relays(ctx)
 	if err != nil {
 		return RelayEndpoint{}, err
 	}
 	now := f.k.cfg.Now()
-	var best *store.RelayRecord
-	bestLoad := 0.0
-	for i := range rs {
-		r := &rs[i]
-		if !f.healthy(*r, now) {
+	cands := make([]selector.Candidate, 0, len(rs)+len(f.k.cfg.Relays))
+	for _, r := range rs {
+		if len(r.URLs) == 0 {
 			continue
 		}
-		load := float64(r.Allocations)
-		if r.Capacity > 0 {
-			load /= float64(r.Capacity)
-		}
-		if best == nil || load < bestLoad || (load == bestLoad && r.ID < best.ID) {
-			best, bestLoad = r, load
-		}
-	}
-	if best != nil {
-		return RelayEndpoint{ID: best.ID, Region: best.Region, URLs: best.URLs}, nil
+		cands = append(cands, selector.Candidate{
+			ID: r.ID, Region: r.Region, Location: selector.Location{Lat: r.Lat, Lon: r.Lon}, HasLocation: r.HasLocation,
+			Capacity: r.Capacity, Allocations: r.Allocations, LastReport: r.ReportedAt, Draining: r.Draining,
+		})
 	}
 	for _, r := range f.k.cfg.Relays {
 		if len(r.URLs) > 0 {
-			return r, nil
+			cands = append(cands, selector.Candidate{ID: r.ID, Region: r.Region, LastReport: now})
 		}
 	}
-	return RelayEndpoint{}, fmt.Errorf("%w: every relay is offline, draining or full", ErrNoRelay)
+	c, err := f.sel.Select(selector.Request{ClientIP: host, FixedRegion: fixed, PreferredRegion: preferred, EnabledRegions: enabled}, cands)
+	switch {
+	case errors.Is(err, selector.ErrRegionNotEnabled):
+		return RelayEndpoint{}, fmt.Errorf("%w: a region the request names (%q, %q) is not enabled for this app", ErrBadRequest, fixed, preferred)
+	case errors.Is(err, selector.ErrRegionUnavailable):
+		return RelayEndpoint{}, fmt.Errorf("%w: region %q has no healthy relay", ErrNoRelay, fixed)
+	case err != nil:
+		return RelayEndpoint{}, fmt.Errorf("%w: every relay is offline, draining or full", ErrNoRelay)
+	}
+	rel, _ := f.endpoint(ctx, c.ID)
+	return rel, nil
 }
 
 // endpoint returns a relay of the registry by ID, whatever its health: a

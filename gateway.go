@@ -135,7 +135,7 @@ func (is *Issuer) CreateGateway(ctx context.Context, key string, hostIP netip.Ad
 	if err := is.limits.allow(keyID, appID, is.now()); err != nil {
 		return "", err
 	}
-	rel, err := is.choose(ctx, hostIP)
+	rel, err := is.choose(ctx, hostIP, "", "", nil)
 	if err != nil {
 		return "", err
 	}
@@ -154,5 +154,5 @@ func (is *Issuer) gatewayRelay(ctx context.Context, appID, tag string, hostIP ne
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return RelayEndpoint{}, fmt.Errorf("turnkit: gateway pin: %w", err)
 	}
-	return is.choose(ctx, hostIP)
+	return is.choose(ctx, hostIP, "", "", nil)
 }

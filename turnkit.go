@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit/relay"
+	"github.com/turnkit/turnkit/selector"
 	"github.com/turnkit/turnkit/store"
 	"github.com/turnkit/turnkit/store/sqlite"
 )
@@ -64,6 +65,11 @@ type Config struct {
 	// RateLimits bounds how fast credentials are issued per API key and
 	// per app; over it, requests get 429 with Retry-After.
 	RateLimits RateLimits
+
+	// GeoIPPath is a MaxMind GeoIP2 or GeoLite2 City database, to send each
+	// session to the relay nearest the host IP. Without one, relays are
+	// chosen by region and load alone.
+	GeoIPPath string
 
 	// Fleet configures the relay registry: reports, health and the
 	// in-process relay's location and capacity.
@@ -136,6 +142,7 @@ type Kit struct {
 	ledger    *Ledger
 	exchange  *Exchange
 	fleet     *fleet
+	geo       *selector.GeoIP
 	issuer    *Issuer
 	relay     *relay.Server
 }
@@ -188,7 +195,20 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if k.relay != nil {
 		relayMax = k.relay.MaxAllocations()
 	}
-	k.fleet = newFleet(k, cfg.Fleet.withDefaults(relayMax))
+	var loc selector.Locator
+	if cfg.GeoIPPath != "" {
+		geo, err := selector.OpenGeoIP(cfg.GeoIPPath)
+		if err != nil {
+			k.Close()
+			return nil, fmt.Errorf("turnkit: %w", err)
+		}
+		k.geo, loc = geo, geo
+	}
+	k.fleet, err = newFleet(k, cfg.Fleet.withDefaults(relayMax), loc)
+	if err != nil {
+		k.Close()
+		return nil, err
+	}
 	if k.relay != nil {
 		if err := k.fleet.announce(ctx); err != nil {
 			k.Close()
@@ -248,6 +268,10 @@ func (k *Kit) Close() error {
 	}
 	if k.relay != nil {
 		errs = append(errs, k.relay.Close())
+	}
+	if k.geo != nil {
+		errs = append(errs, k.geo.Close())
+		k.geo = nil
 	}
 	errs = append(errs, k.closeStore())
 	return errors.Join(errs...)
