@@ -104,6 +104,16 @@ func (k *Kit) App(ctx context.Context, appID string) (store.App, error) {
 	return app, nil
 }
 
+// SetAppRegions limits the regions the app's sessions may use; nil or
+// empty enables every region. A request naming another region gets 400.
+func (k *Kit) SetAppRegions(ctx context.Context, appID string, regions []string) error {
+	if err := k.store.SetAppRegions(ctx, appID, regions); err != nil {
+		return fmt.Errorf("turnkit: regions of app %s: %w", appID, err)
+	}
+	k.auth.forgetApp(appID)
+	return nil
+}
+
 // PauseApp pauses an app: it gets 403 for credentials and the relay refuses
 // its new allocations. Sessions already open continue.
 func (k *Kit) PauseApp(ctx context.Context, appID string) error {

@@ -128,7 +128,10 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 		rel, err = is.gatewayRelay(ctx, appID, tag, req.HostIP)
 		nonce = gatewayNonce(tag)
 	} else {
-		rel, err = is.choose(ctx, req.HostIP, req.FixedRegion, req.PreferredRegion, nil)
+		var regions []string
+		if regions, err = is.auth.regions(ctx, appID); err == nil {
+			rel, err = is.choose(ctx, req.HostIP, req.FixedRegion, req.PreferredRegion, regions)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -70,6 +70,19 @@ func TestFleetGeo(t *testing.T) {
 	if _, err := issue("3.0.0.9", "ap-singapore", ""); !errors.Is(err, turnkit.ErrNoRelay) || turnkit.HTTPStatus(err) != 503 {
 		t.Errorf("fixed region down: %v, want 503", err)
 	}
+	// Enabled regions: the app may use eu-central and us-east only.
+	if err := fra.SetAppRegions(ctx, app.App.ID, []string{"eu-central", "us-east"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := issue("13.0.0.9", "", ""); err != nil || got != "fra" {
+		t.Errorf("Singapore host with eu and us enabled: %s (%v), want fra", got, err)
+	}
+	if _, err := issue("3.0.0.9", "ap-singapore", ""); turnkit.HTTPStatus(err) != 400 {
+		t.Errorf("fixed region not enabled: %v, want 400", err)
+	}
+	if err := fra.SetAppRegions(ctx, app.App.ID, nil); err != nil {
+		t.Fatal(err)
+	}
 	if got, err := issue("13.0.0.9", "", "ap-singapore"); err != nil || got != "fra" {
 		// From Singapore, with its relay down, Frankfurt (10,300 km) is
 		// nearer than Virginia (15,500 km).

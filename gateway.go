@@ -135,7 +135,11 @@ func (is *Issuer) CreateGateway(ctx context.Context, key string, hostIP netip.Ad
 	if err := is.limits.allow(keyID, appID, is.now()); err != nil {
 		return "", err
 	}
-	rel, err := is.choose(ctx, hostIP, "", "", nil)
+	regions, err := is.auth.regions(ctx, appID)
+	if err != nil {
+		return "", err
+	}
+	rel, err := is.choose(ctx, hostIP, "", "", regions)
 	if err != nil {
 		return "", err
 	}
@@ -154,5 +158,9 @@ func (is *Issuer) gatewayRelay(ctx context.Context, appID, tag string, hostIP ne
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return RelayEndpoint{}, fmt.Errorf("turnkit: gateway pin: %w", err)
 	}
-	return is.choose(ctx, hostIP, "", "", nil)
+	regions, err := is.auth.regions(ctx, appID)
+	if err != nil {
+		return RelayEndpoint{}, err
+	}
+	return is.choose(ctx, hostIP, "", "", regions)
 }

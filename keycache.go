@@ -34,8 +34,9 @@ type cachedKey struct {
 }
 
 type cachedApp struct {
-	status store.AppStatus
-	at     time.Time
+	status  store.AppStatus
+	regions []string
+	at      time.Time
 }
 
 func newAuthCache(st store.Store, size int, ttl time.Duration, now func() time.Time) *authCache {
@@ -75,21 +76,36 @@ func (c *authCache) appForKey(ctx context.Context, key string) (appID, keyID str
 	return k.appID, k.keyID, c.checkApp(ctx, k.appID)
 }
 
-// checkApp returns nil if the app is active, ErrAppPaused or ErrAppDeleting
-// if not, ErrInvalidKey if it does not exist.
-func (c *authCache) checkApp(ctx context.Context, appID string) error {
+// app returns the cached app record, reading it when missing or stale.
+func (c *authCache) app(ctx context.Context, appID string) (cachedApp, error) {
 	now := c.now()
 	a, ok := c.apps.Get(appID)
 	if !ok || now.Sub(a.at) > c.ttl {
 		rec, err := c.st.App(ctx, appID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return ErrInvalidKey
+			return cachedApp{}, ErrInvalidKey
 		case err != nil:
-			return fmt.Errorf("turnkit: look up app %s: %w", appID, err)
+			return cachedApp{}, fmt.Errorf("turnkit: look up app %s: %w", appID, err)
 		}
-		a = cachedApp{status: rec.Status, at: now}
+		a = cachedApp{status: rec.Status, regions: rec.Regions, at: now}
 		c.apps.Add(appID, a)
+	}
+	return a, nil
+}
+
+// regions returns the app's enabled regions (nil: all).
+func (c *authCache) regions(ctx context.Context, appID string) ([]string, error) {
+	a, err := c.app(ctx, appID)
+	return a.regions, err
+}
+
+// checkApp returns nil if the app is active, ErrAppPaused or ErrAppDeleting
+// if not, ErrInvalidKey if it does not exist.
+func (c *authCache) checkApp(ctx context.Context, appID string) error {
+	a, err := c.app(ctx, appID)
+	if err != nil {
+		return err
 	}
 	switch a.status {
 	case store.AppActive:

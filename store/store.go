@@ -53,6 +53,9 @@ type App struct {
 	Status AppStatus
 	// CreatedAt is when the app was created.
 	CreatedAt time.Time
+	// Regions are the region slugs the app's sessions may use; empty
+	// means every region.
+	Regions []string
 }
 
 // Apps stores apps.
@@ -65,6 +68,9 @@ type Apps interface {
 	// SetAppStatus changes an app's status. It returns ErrNotFound if there
 	// is no such app.
 	SetAppStatus(ctx context.Context, id string, status AppStatus) error
+	// SetAppRegions replaces an app's enabled regions (nil or empty: all).
+	// It returns ErrNotFound if there is no such app.
+	SetAppRegions(ctx context.Context, id string, regions []string) error
 }
 
 // APIKey is one API key of an app. The key itself is never stored: only its

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/turnkit/turnkit/store"
@@ -19,8 +20,12 @@ func (s *Store) CreateApp(ctx context.Context, app store.App) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: app %q: created at: %w", app.ID, err)
 	}
-	_, err = s.write(ctx, `INSERT INTO apps (id, name, status, created_at) VALUES (?, ?, ?, ?)`,
-		app.ID, app.Name, string(app.Status), created)
+	regions, err := encodeRegions(app.Regions)
+	if err != nil {
+		return fmt.Errorf("sqlite: app %q: %w", app.ID, err)
+	}
+	_, err = s.write(ctx, `INSERT INTO apps (id, name, status, created_at, regions) VALUES (?, ?, ?, ?, ?)`,
+		app.ID, app.Name, string(app.Status), created, regions)
 	if err != nil {
 		return fmt.Errorf("sqlite: app %q: %w", app.ID, err)
 	}
@@ -33,13 +38,20 @@ func (s *Store) App(ctx context.Context, id string) (store.App, error) {
 	var (
 		app     store.App
 		created sql.NullInt64
+		regions string
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, status, created_at FROM apps WHERE id = ?`, id).
-		Scan(&app.ID, &app.Name, &app.Status, &created)
+	err := s.r.QueryRowContext(ctx, `SELECT id, name, status, created_at, regions FROM apps WHERE id = ?`, id).
+		Scan(&app.ID, &app.Name, &app.Status, &created, &regions)
 	if err != nil {
 		return store.App{}, fmt.Errorf("sqlite: app %q: %w", id, notFound(err))
 	}
 	app.CreatedAt = fromNanos(created)
+	if err := json.Unmarshal([]byte(regions), &app.Regions); err != nil {
+		return store.App{}, fmt.Errorf("sqlite: app %q: regions: %w", id, err)
+	}
+	if len(app.Regions) == 0 {
+		app.Regions = nil // every region
+	}
 	return app, nil
 }
 
@@ -58,4 +70,29 @@ func (s *Store) SetAppStatus(ctx context.Context, id string, status store.AppSta
 		return fmt.Errorf("sqlite: app %q: %w", id, err)
 	}
 	return nil
+}
+
+// SetAppRegions replaces an app's enabled regions.
+func (s *Store) SetAppRegions(ctx context.Context, id string, regions []string) error {
+	enc, err := encodeRegions(regions)
+	if err != nil {
+		return fmt.Errorf("sqlite: app %q: %w", id, err)
+	}
+	n, err := s.write(ctx, `UPDATE apps SET regions = ? WHERE id = ?`, enc, id)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: app %q regions: %w", id, err)
+	}
+	return nil
+}
+
+// encodeRegions stores regions as a JSON array; nil is stored as [].
+func encodeRegions(regions []string) (string, error) {
+	if regions == nil {
+		regions = []string{}
+	}
+	b, err := json.Marshal(regions)
+	return string(b), err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -64,7 +65,7 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 
 	s = openStore(t, path)
-	if got, err := s.App(ctx, "app1"); err != nil || got != app {
+	if got, err := s.App(ctx, "app1"); err != nil || !reflect.DeepEqual(got, app) {
 		t.Errorf("App after reopening = %+v, %v; want %+v", got, err, app)
 	}
 	if got, err := s.KeyByHash(ctx, key.Hash); err != nil || got != key {

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Ledger", testLedger},
 		{"Relays", testRelays},
 		{"Gateways", testGateways},
+		{"Regions", testRegions},
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},
