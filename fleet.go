@@ -73,6 +73,11 @@ type fleet struct {
 	mu       sync.Mutex // guards the cache
 	cached   []store.RelayRecord
 	cachedAt time.Time
+
+	// lastBytes and lastAt are the relay's byte count at the previous
+	// report; only run's goroutine uses them.
+	lastBytes int64
+	lastAt    time.Time
 }
 
 func newFleet(k *Kit, cfg FleetConfig, loc selector.Locator) (*fleet, error) {
@@ -115,7 +120,16 @@ func (f *fleet) run() {
 func (f *fleet) tick(ctx context.Context) {
 	now := f.k.cfg.Now().UTC()
 	if r := f.k.relay; r != nil {
-		if err := f.k.store.ReportRelayLoad(ctx, r.ID(), r.Stats().Allocations, 0, now); err != nil {
+		st := r.Stats()
+		var bitrate int64
+		wall := time.Now()
+		if !f.lastAt.IsZero() {
+			if secs := wall.Sub(f.lastAt).Seconds(); secs > 0 {
+				bitrate = int64(float64(st.RelayedBytes-f.lastBytes) * 8 / secs)
+			}
+		}
+		f.lastBytes, f.lastAt = st.RelayedBytes, wall
+		if err := f.k.store.ReportRelayLoad(ctx, r.ID(), st.Allocations, max(bitrate, 0), now); err != nil {
 			f.k.log.Error("relay load report failed", "relay", r.ID(), "err", err)
 		}
 	}

@@ -77,6 +77,9 @@ func TestMeteringExact(t *testing.T) {
 			if toPeer != want || toClient != want {
 				t.Fatalf("metered to peer %d, to client %d; want %d each", toPeer, toClient, want)
 			}
+			if got := s.Stats().RelayedBytes; got != 2*want {
+				t.Fatalf("Stats().RelayedBytes = %d, want %d", got, 2*want)
+			}
 			if got := sink.list(); got[1] != "end meter "+network {
 				t.Fatalf("events %v", got)
 			}

@@ -42,6 +42,7 @@ type Server struct {
 		quotaRefused  atomic.Uint64
 		overCap       atomic.Uint64
 		unauthDropped atomic.Uint64
+		endedBytes    atomic.Int64 // metered bytes of sessions that ended
 	}
 
 	stopFlush chan struct{} // closed by Close to stop the usage flusher
@@ -303,11 +304,25 @@ type Stats struct {
 	// UnauthDropped counts unauthenticated replies not sent because the
 	// source had not paid for them (see UnauthReplyRatio).
 	UnauthDropped uint64
+	// RelayedBytes is the metered payload relayed since New, both ways:
+	// the rate of its growth is the relay's bit rate. Zero with metering
+	// off.
+	RelayedBytes int64
 }
 
-// Stats returns the relay's counters.
+// Stats returns the relay's counters. RelayedBytes sums the live
+// allocations' counters here, not on the packet path.
 func (s *Server) Stats() Stats {
+	total := s.stats.endedBytes.Load()
+	s.mu.Lock()
+	for _, ss := range s.sessions {
+		if ss.conn != nil {
+			total += ss.conn.toPeer.Load() + ss.conn.toClient.Load()
+		}
+	}
+	s.mu.Unlock()
 	return Stats{
+		RelayedBytes:  total,
 		Allocations:   s.quotas.count(),
 		AuthFailures:  s.stats.authFailures.Load(),
 		PeerRefused:   s.stats.peerRefused.Load(),
@@ -419,6 +434,7 @@ func (s *Server) endSession(ss *session) {
 	ev := *ss.ev
 	ev.At = now
 	ev.ToPeer, ev.ToClient = ss.sentPeer, ss.sentClnt
+	s.stats.endedBytes.Add(ss.sentPeer + ss.sentClnt)
 	s.events.push(queuedEvent{ended: &ev})
 }
 
