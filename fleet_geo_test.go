@@ -13,6 +13,22 @@ import (
 	"github.com/turnkit/turnkit/relay"
 )
 
+// geoKit opens a Kit whose relay sits at a location, on the shared file,
+// with the GeoIP database at geo.
+func geoKit(t *testing.T, db, geo string, clk *clock, id, region string, lat, lon float64) *turnkit.Kit {
+	t.Helper()
+	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+		DBPath: db, Now: clk.Now, GeoIPPath: geo,
+		Relay: relay.Config{ID: id, Region: region, UDPAddrs: []string{"127.0.0.1:0"}},
+		Fleet: turnkit.FleetConfig{ReportInterval: 20 * time.Millisecond, CacheTTL: -1, Lat: lat, Lon: lon, HasLocation: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kit.Close() })
+	return kit
+}
+
 // TestFleetGeo: three relays in one process, on different loopback ports,
 // regions and cities, and a GeoIP database: host IPs from different cities
 // land on the nearest relay; a fixed region without a healthy relay is 503;
@@ -23,16 +39,7 @@ func TestFleetGeo(t *testing.T) {
 	geo := geotest.BuildCityDB(t)
 	clk := newClock()
 	open := func(id, region string, lat, lon float64) *turnkit.Kit {
-		kit, err := turnkit.Open(ctx, turnkit.Config{
-			DBPath: db, Now: clk.Now, GeoIPPath: geo,
-			Relay: relay.Config{ID: id, Region: region, UDPAddrs: []string{"127.0.0.1:0"}},
-			Fleet: turnkit.FleetConfig{ReportInterval: 20 * time.Millisecond, CacheTTL: -1, Lat: lat, Lon: lon, HasLocation: true},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = kit.Close() })
-		return kit
+		return geoKit(t, db, geo, clk, id, region, lat, lon)
 	}
 	fra := open("fra", "eu-central", 50.11, 8.68)
 	open("iad", "us-east", 38.95, -77.45)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/geotest"
 	"github.com/turnkit/turnkit/internal/turntest"
 )
 
@@ -76,83 +77,64 @@ func TestGatewayIDs(t *testing.T) {
 	}
 }
 
-// TestGatewayPinning: A gets gateway credentials and allocates on relay
-// r-a; B asks later, when r-b is less loaded, and still lands on r-a; after
-// A's allocation closes, the next request picks the best relay again.
+// TestGatewayPinning: user A gets gateway credentials from Frankfurt and
+// allocates on the Frankfurt relay; user B asks later from Virginia, nearer
+// to the Virginia relay, and still lands in Frankfurt; after A's allocation
+// closes, the next request from Virginia picks the best relay again.
 func TestGatewayPinning(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "turnkit.db")
+	geo := geotest.BuildCityDB(t)
 	clk := newClock()
-	ka := fleetKit(t, db, clk, "r-a", "eu")
-	fleetKit(t, db, clk, "r-b", "us")
-	app, err := ka.CreateApp(ctx, turnkit.NewApp{})
+	open := func(id, region string, lat, lon float64) *turnkit.Kit {
+		return geoKit(t, db, geo, clk, id, region, lat, lon)
+	}
+	fra := open("fra", "eu-central", 50.11, 8.68)
+	open("iad", "us-east", 38.95, -77.45)
+	app, err := fra.CreateApp(ctx, turnkit.NewApp{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := ka.Issuer().CreateGateway(ctx, app.Key, netip.Addr{})
+	frankfurt, virginia := netip.MustParseAddr("81.0.0.9"), netip.MustParseAddr("3.0.0.9")
+	id, err := fra.Issuer().CreateGateway(ctx, app.Key, frankfurt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaGateway := func() *turnkit.Credential {
+	viaGateway := func(host netip.Addr) *turnkit.Credential {
 		t.Helper()
-		c, err := ka.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key, Gateway: id})
+		c, err := fra.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key, Gateway: id, HostIP: host})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	load := func(want map[string]int) {
-		t.Helper()
-		turntest.Eventually(t, fmt.Sprintf("relay loads %v", want), func() bool {
-			rs, _ := ka.Store().ListRelays(ctx)
-			for _, r := range rs {
-				if r.Allocations != want[r.ID] {
-					return false
-				}
-			}
-			return true
-		})
+	a := viaGateway(frankfurt)
+	if a.RelayID != "fra" || a.TTL != turnkit.GatewayTTL {
+		t.Fatalf("A: relay %s ttl %s, want fra and 3m", a.RelayID, a.TTL)
 	}
-	a := viaGateway()
-	if a.RelayID != "r-a" || a.TTL != turnkit.GatewayTTL {
-		t.Fatalf("A: relay %s ttl %s, want r-a (idle tie) and 3m", a.RelayID, a.TTL)
-	}
-	ca := turntest.Dial(t, "udp", ka.Relay().UDPAddrs()[0].String(), nil, a.Username, a.Password, "turnkit")
-	ra, err := turntest.Allocate(t, ca)
+	ra, err := turntest.Allocate(t, turntest.Dial(t, "udp", fra.Relay().UDPAddrs()[0].String(), nil, a.Username, a.Password, "turnkit"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A plain session on r-a too, so r-a stays the busier relay.
-	plain, err := ka.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := turntest.Allocate(t, turntest.Dial(t, "udp", ka.Relay().UDPAddrs()[0].String(), nil, plain.Username, plain.Password, "turnkit")); err != nil {
-		t.Fatal(err)
-	}
-	load(map[string]int{"r-a": 2, "r-b": 0})
 	turntest.Eventually(t, "A's session to record its gateway", func() bool {
-		r, err := ka.Store().GatewayRelay(ctx, app.App.ID, gatewayTagOf(t, a.Username))
-		return err == nil && r == "r-a"
+		r, err := fra.Store().GatewayRelay(ctx, app.App.ID, gatewayTagOf(t, a.Username))
+		return err == nil && r == "fra"
 	})
-
-	if b := viaGateway(); b.RelayID != "r-a" {
-		t.Fatalf("B: relay %s, want r-a (pinned, although r-b is idle)", b.RelayID)
+	if b := viaGateway(virginia); b.RelayID != "fra" {
+		t.Fatalf("B from Virginia: relay %s, want fra (pinned)", b.RelayID)
 	}
-	if p, _ := ka.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key}); p.RelayID != "r-b" {
-		t.Fatalf("a regular credential went to %s, want the idle r-b", p.RelayID)
+	if p, _ := fra.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key, HostIP: virginia}); p.RelayID != "iad" {
+		t.Fatalf("a regular credential from Virginia went to %s, want iad", p.RelayID)
 	}
-
 	if err := ra.Close(); err != nil {
 		t.Fatal(err)
 	}
-	load(map[string]int{"r-a": 1, "r-b": 0})
 	turntest.Eventually(t, "A's session to end", func() bool {
-		n, _ := ka.Store().CountActiveSessions(ctx, app.App.ID)
-		return n == 1
+		n, _ := fra.Store().CountActiveSessions(ctx, app.App.ID)
+		return n == 0
 	})
-	if c := viaGateway(); c.RelayID != "r-b" {
-		t.Fatalf("after A left: relay %s, want the best relay r-b", c.RelayID)
+	if c := viaGateway(virginia); c.RelayID != "iad" {
+		t.Fatalf("after A left: relay %s, want the best relay for Virginia, iad", c.RelayID)
 	}
 }
 
