@@ -1,12 +1,12 @@
 package turnkit
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -35,7 +35,9 @@ const gatewayDomain = "turnkit gateway id v1\x00"
 const gatewayKeySetting = "gateway-key-v1"
 
 // gateways creates and checks gateway IDs. An ID is
-// "gw1." base64url(app \0 relay \0 nonce) "." base64url(HMAC-SHA256[:16]),
+// "gw1." base64url(payload) "." base64url(HMAC-SHA256(payload)[:16]), where
+// the payload is the app ID and the relay ID, each preceded by its length
+// in two bytes, then an 8-byte random nonce,
 // signed with a key of its own that every node sharing the store uses:
 // opaque to clients, and tamper-evident. Gateways need no storage: the ID
 // carries the app and the relay it was first assigned, and pinning follows
@@ -63,9 +65,14 @@ func (g *gateways) mac(payload []byte) []byte {
 
 // encode returns a new gateway ID for the app and relay.
 func (g *gateways) encode(appID, relayID string) string {
-	nonce := make([]byte, 8)
+	payload := make([]byte, 0, 4+len(appID)+len(relayID)+gatewayNonceLen)
+	payload = binary.BigEndian.AppendUint16(payload, uint16(len(appID)))
+	payload = append(payload, appID...)
+	payload = binary.BigEndian.AppendUint16(payload, uint16(len(relayID)))
+	payload = append(payload, relayID...)
+	nonce := make([]byte, gatewayNonceLen)
 	_, _ = rand.Read(nonce)
-	payload := bytes.Join([][]byte{[]byte(appID), []byte(relayID), nonce}, []byte{0})
+	payload = append(payload, nonce...)
 	enc := base64.RawURLEncoding
 	return gatewayPrefix + enc.EncodeToString(payload) + "." + enc.EncodeToString(g.mac(payload))
 }
@@ -92,11 +99,30 @@ func (g *gateways) decode(id string) (appID, relayID string, err error) {
 	if !hmac.Equal(mac, g.mac(payload)) {
 		return bad("signature does not match")
 	}
-	parts := bytes.Split(payload, []byte{0})
-	if len(parts) != 3 || !relay.ValidAppID(string(parts[0])) || len(parts[2]) != 8 {
+	app, rest, ok := lengthPrefixed(payload)
+	if !ok {
 		return bad("malformed content")
 	}
-	return string(parts[0]), string(parts[1]), nil
+	rel, rest, ok := lengthPrefixed(rest)
+	if !ok || len(rest) != gatewayNonceLen || !relay.ValidAppID(string(app)) {
+		return bad("malformed content")
+	}
+	return string(app), string(rel), nil
+}
+
+// gatewayNonceLen is the length of a gateway ID's random nonce.
+const gatewayNonceLen = 8
+
+// lengthPrefixed splits a two-byte length and that many bytes off b.
+func lengthPrefixed(b []byte) (field, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return nil, nil, false
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	if len(b) < 2+n {
+		return nil, nil, false
+	}
+	return b[2 : 2+n], b[2+n:], true
 }
 
 // gatewayTag is what a credential's nonce carries of its gateway, and what

@@ -148,3 +148,19 @@ func gatewayTagOf(t *testing.T, username string) string {
 	}
 	return username[i+2 : i+22]
 }
+
+// TestGatewayIDsRoundTrip creates many gateways: every ID decodes, whatever
+// bytes its random nonce holds.
+func TestGatewayIDsRoundTrip(t *testing.T) {
+	tk := newTestKit(t, func(c *turnkit.Config) { c.RateLimits = turnkit.RateLimits{PerKey: -1, PerApp: -1} })
+	ctx := context.Background()
+	for i := range 500 {
+		id, err := tk.Issuer().CreateGateway(ctx, tk.app.Key, netip.Addr{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tk.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: tk.app.Key, Gateway: id}); err != nil {
+			t.Fatalf("gateway %d %q: %v", i, id, err)
+		}
+	}
+}
