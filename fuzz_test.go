@@ -69,3 +69,57 @@ func FuzzCredentialsHandler(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExchangeHandler feeds arbitrary bodies to POST /v1/exchange ("$KEY"
+// stands for a valid key): never a panic, never 5xx, always a JSON object
+// of strings, and never 200 to a body with a member it does not know.
+func FuzzExchangeHandler(f *testing.F) {
+	for _, s := range []string{
+		`{"key": "$KEY", "namespace": "room"}`, `{"key": "$KEY", "namespace": "r", "my_transport_address": "1.2.3.4:5"}`,
+		`{"key": "$KEY", "namespace": "r", "my_transport_address": "[2001:db8::1]:5"}`, `{"key": "$KEY", "namespace": "r", "wait": 0}`,
+		`{"key": "$KEY", "namespace": "", "peer": 1}`, `{"key": "$KEY", "namespace": "r", "wait": -1}`, `{}`, `[`,
+	} {
+		f.Add(s)
+	}
+	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+		DBPath: filepath.Join(f.TempDir(), "turnkit.db"),
+		Relay:  relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = kit.Close() })
+	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := kit.Handler()
+	known := map[string]bool{"key": true, "namespace": true, "my_transport_address": true, "wait": true}
+	f.Fuzz(func(t *testing.T, body string) {
+		body = strings.ReplaceAll(body, "$KEY", app.Key)
+		if strings.Contains(body, `"wait"`) {
+			return // long polls would slow the fuzzer to a crawl; wait is covered by tests
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/exchange", strings.NewReader(body)))
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+		var out map[string]string
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("status %d for %q: body is not a JSON object of strings: %q", rec.Code, body, rec.Body)
+		}
+		if rec.Code != http.StatusOK {
+			return
+		}
+		var in map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &in); err != nil {
+			t.Fatalf("200 for a body that is not a JSON object: %q", body)
+		}
+		for k := range in {
+			if !known[k] {
+				t.Fatalf("200 for a body with the unknown member %q: %q", k, body)
+			}
+		}
+	})
+}

@@ -91,8 +91,14 @@ func (c *rawClient) allocate() {
 		c.t.Fatalf("first Allocate: want 401 with realm and nonce, got %s", res)
 	}
 	c.realm, c.nonce = realm.String(), nonce.String()
+	if res.Contains(stun.AttrSoftware) {
+		c.t.Errorf("the 401 challenge carries a SOFTWARE attribute")
+	}
 	if res = c.do(stun.MethodAllocate, transport); res.Type.Class != stun.ClassSuccessResponse {
 		c.t.Fatalf("Allocate: %s", res)
+	}
+	if res.Contains(stun.AttrSoftware) {
+		c.t.Errorf("the Allocate response carries a SOFTWARE attribute")
 	}
 }
 

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -132,6 +133,20 @@ func TestQuotaPerApp(t *testing.T) {
 	u, p = mint("other", time.Minute)
 	if _, err := allocate(t, dial(t, s, u, p)); err != nil {
 		t.Fatalf("another app: %v", err)
+	}
+}
+
+func TestMaxAllocationsPerRelay(t *testing.T) {
+	s := newRelay(t, func(c *relay.Config) { c.MaxAllocations = 2 })
+	for i := range 2 {
+		u, p := mint(fmt.Sprintf("app%d", i), time.Minute)
+		if _, err := allocate(t, dial(t, s, u, p)); err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+	}
+	u, p := mint("app9", time.Minute)
+	if _, err := allocate(t, dial(t, s, u, p)); err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("allocation past the relay's cap: %v, want 486", err)
 	}
 }
 
