@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/turnkit/turnkit/store"
 )
 
 // ErrLimitExceeded is returned when a request would exceed a bound of the
@@ -29,6 +32,15 @@ type ExchangeConfig struct {
 	MaxNamespacesPerApp int
 	// MaxWait caps a long poll. Defaults to 30 seconds.
 	MaxWait time.Duration
+	// Shared keeps the namespaces in the store, so every issuer on it sees
+	// the same ones, instead of in this process's memory. The addresses
+	// clients publish are then written to the store and deleted Expiry
+	// after their last publication; long polls check the store every
+	// PollInterval.
+	Shared bool
+	// PollInterval is how often a long poll on a shared exchange reads the
+	// store. Defaults to 250 milliseconds.
+	PollInterval time.Duration
 }
 
 func (c ExchangeConfig) withDefaults() ExchangeConfig {
@@ -47,18 +59,23 @@ func (c ExchangeConfig) withDefaults() ExchangeConfig {
 	if c.MaxWait <= 0 {
 		c.MaxWait = 30 * time.Second
 	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 250 * time.Millisecond
+	}
 	return c
 }
 
 // Exchange lets peers find each other's transport addresses: each publishes
 // its address in a namespace both know (a room ID) and reads the others.
 // Namespaces are per app. An address leaves its namespace after Expiry
-// without activity. This implementation keeps the addresses in memory only,
-// for one issuer; it starts no goroutine (expiry is applied on access) and
-// is safe for concurrent use.
+// without activity. By default the addresses stay in memory, for one
+// issuer; with ExchangeConfig.Shared they live in the store, for every
+// issuer on it. It starts no goroutine (expiry is applied on access; the
+// Kit's fleet loop sweeps the store) and is safe for concurrent use.
 type Exchange struct {
 	cfg ExchangeConfig
 	now func() time.Time
+	st  store.Exchanges // set when cfg.Shared
 
 	mu      sync.Mutex // guards the following fields
 	spaces  map[nsKey]*namespace
@@ -85,8 +102,12 @@ type nsEntry struct {
 	seq  uint64    // order of first publication, for stable output
 }
 
-func newExchange(cfg ExchangeConfig, now func() time.Time) *Exchange {
-	return &Exchange{cfg: cfg.withDefaults(), now: now, spaces: make(map[nsKey]*namespace),
+func newExchange(cfg ExchangeConfig, now func() time.Time, st store.Exchanges) *Exchange {
+	cfg = cfg.withDefaults()
+	if !cfg.Shared {
+		st = nil
+	}
+	return &Exchange{cfg: cfg, now: now, st: st, spaces: make(map[nsKey]*namespace),
 		perApp: make(map[string]int), waiters: make(map[nsKey]*waiters)}
 }
 
@@ -115,6 +136,9 @@ func (x *Exchange) Do(ctx context.Context, req ExchangeRequest) ([]netip.AddrPor
 	self := req.Publish
 	if self.IsValid() {
 		self = netip.AddrPortFrom(self.Addr().Unmap(), self.Port())
+	}
+	if x.st != nil {
+		return x.doShared(ctx, req, self)
 	}
 	key := nsKey{req.AppID, req.Namespace}
 	x.mu.Lock()
@@ -158,6 +182,67 @@ func (x *Exchange) Do(ctx context.Context, req ExchangeRequest) ([]netip.AddrPor
 		return nil, err
 	}
 	return x.list(key, self), nil
+}
+
+// doShared is Do on the store: publish, read, and for a long poll read
+// again every PollInterval until the answer changes.
+func (x *Exchange) doShared(ctx context.Context, req ExchangeRequest, self netip.AddrPort) ([]netip.AddrPort, error) {
+	now := x.now()
+	cut := now.Add(-x.cfg.Expiry)
+	if self.IsValid() {
+		err := x.st.PublishAddr(ctx, req.AppID, req.Namespace, self.String(), now, cut,
+			x.cfg.MaxAddrsPerNamespace, x.cfg.MaxNamespacesPerApp)
+		if errors.Is(err, store.ErrLimit) {
+			return nil, fmt.Errorf("%w: %w", ErrLimitExceeded, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("turnkit: exchange: %w", err)
+		}
+	}
+	read := func() ([]netip.AddrPort, error) {
+		es, err := x.st.NamespaceAddrs(ctx, req.AppID, req.Namespace, x.now().Add(-x.cfg.Expiry))
+		if err != nil {
+			return nil, fmt.Errorf("turnkit: exchange: %w", err)
+		}
+		out := make([]netip.AddrPort, 0, len(es))
+		for _, e := range es {
+			if ap, err := netip.ParseAddrPort(e.Addr); err == nil && ap != self {
+				out = append(out, ap)
+			}
+		}
+		return out, nil
+	}
+	first, err := read()
+	wait := min(req.Wait, x.cfg.MaxWait)
+	if err != nil || wait <= 0 {
+		return first, err
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(x.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-deadline.C:
+			return read()
+		case <-tick.C:
+			now, err := read()
+			if err != nil || !slices.Equal(now, first) {
+				return now, err
+			}
+		}
+	}
+}
+
+// expireShared deletes the store's expired entries; a no-op in memory.
+func (x *Exchange) expireShared(ctx context.Context) error {
+	if x.st == nil {
+		return nil
+	}
+	_, err := x.st.ExpireExchange(ctx, x.now().Add(-x.cfg.Expiry))
+	return err
 }
 
 // publish expires stale entries and adds or refreshes self. x.mu is held.

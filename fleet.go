@@ -133,6 +133,9 @@ func (f *fleet) tick(ctx context.Context) {
 			f.k.log.Error("relay load report failed", "relay", r.ID(), "err", err)
 		}
 	}
+	if err := f.k.exchange.expireShared(ctx); err != nil {
+		f.k.log.Error("exchange expiry failed", "err", err)
+	}
 	relays, err := f.k.store.ListRelays(ctx)
 	if err != nil {
 		f.k.log.Error("relay registry read failed", "err", err)

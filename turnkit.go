@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	k.auth = newAuthCache(k.store, cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now)
 	k.ledger = &Ledger{st: k.store, cfg: cfg.Billing, now: cfg.Now, log: cfg.Logger}
-	k.exchange = newExchange(cfg.Exchange, cfg.Now)
+	k.exchange = newExchange(cfg.Exchange, cfg.Now, k.store)
 	overlap := cfg.MaxTTL + time.Minute
 	k.ring, err = newKeyRing(ctx, k.store, cfg.RelaySecret, overlap, cfg.Now)
 	if err != nil {

@@ -20,6 +20,7 @@ type Store interface {
 	Ledger
 	Relays
 	Settings
+	Exchanges
 
 	// Close releases the backend's resources. It does not close a database
 	// handle that the caller passed in.
@@ -340,4 +341,29 @@ type Settings interface {
 	// already, and returns the stored value: the first writer wins, so
 	// nodes racing to create a setting agree on one.
 	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
+}
+
+// ExchangeEntry is one address published in an exchange namespace.
+type ExchangeEntry struct {
+	// Addr is the published transport address, "ip:port".
+	Addr string
+	// First and Last are when it was first and last published.
+	First, Last time.Time
+}
+
+// Exchanges stores exchange namespaces shared by many issuers. Entries
+// whose Last is before the expiry time given to a call are gone for it.
+type Exchanges interface {
+	// PublishAddr adds addr to the app's namespace at time at, or refreshes
+	// its Last, first deleting the namespace's entries last published before
+	// expiredBefore. A new address that would make the namespace hold more
+	// than maxAddrs entries, or a new namespace that would give the app
+	// more than maxNamespaces live ones, is refused with ErrLimit.
+	PublishAddr(ctx context.Context, appID, namespace, addr string, at, expiredBefore time.Time, maxAddrs, maxNamespaces int) error
+	// NamespaceAddrs returns the namespace's entries last published at or
+	// after expiredBefore, in the order they were first published.
+	NamespaceAddrs(ctx context.Context, appID, namespace string, expiredBefore time.Time) ([]ExchangeEntry, error)
+	// ExpireExchange deletes every entry last published before the given
+	// time and returns how many it deleted.
+	ExpireExchange(ctx context.Context, before time.Time) (int, error)
 }

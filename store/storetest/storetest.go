@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Relays", testRelays},
 		{"Gateways", testGateways},
 		{"Regions", testRegions},
+		{"Exchange", testExchange},
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},

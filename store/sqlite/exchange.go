@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/turnkit/turnkit/store"
+)
+
+// PublishAddr adds or refreshes an address in a namespace, within limits.
+func (s *Store) PublishAddr(ctx context.Context, appID, ns, addr string, at, expiredBefore time.Time, maxAddrs, maxNamespaces int) error {
+	now, err := nanos(at)
+	if err != nil {
+		return fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	}
+	cut, err := nanos(expiredBefore)
+	if err != nil {
+		return fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	}
+	_, err = s.tx(ctx, func(tx *sql.Tx) (bool, error) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM exchange WHERE app_id = ? AND namespace = ? AND last_at < ?`,
+			appID, ns, cut.Int64); err != nil {
+			return false, err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE exchange SET last_at = ? WHERE app_id = ? AND namespace = ? AND addr = ?`,
+			now.Int64, appID, ns, addr)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return true, nil
+		}
+		var inNS, namespaces int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM exchange WHERE app_id = ? AND namespace = ?`,
+			appID, ns).Scan(&inNS); err != nil {
+			return false, err
+		}
+		if inNS >= maxAddrs {
+			return false, fmt.Errorf("%w: namespace has %d addresses, at most %d", store.ErrLimit, inNS, maxAddrs)
+		}
+		if inNS == 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT namespace) FROM exchange WHERE app_id = ? AND last_at >= ?`,
+				appID, cut.Int64).Scan(&namespaces); err != nil {
+				return false, err
+			}
+			if namespaces >= maxNamespaces {
+				return false, fmt.Errorf("%w: the app has %d live namespaces, at most %d", store.ErrLimit, namespaces, maxNamespaces)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO exchange (app_id, namespace, addr, first_at, last_at) VALUES (?, ?, ?, ?, ?)`,
+			appID, ns, addr, now.Int64, now.Int64)
+		return err == nil, err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	}
+	return nil
+}
+
+// NamespaceAddrs returns a namespace's live entries, oldest first.
+func (s *Store) NamespaceAddrs(ctx context.Context, appID, ns string, expiredBefore time.Time) ([]store.ExchangeEntry, error) {
+	cut, err := nanos(expiredBefore)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT addr, first_at, last_at FROM exchange
+		WHERE app_id = ? AND namespace = ? AND last_at >= ? ORDER BY first_at, rowid`, appID, ns, cut.Int64)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	}
+	defer rows.Close()
+	out := []store.ExchangeEntry{}
+	for rows.Next() {
+		var e store.ExchangeEntry
+		var first, last sql.NullInt64
+		if err := rows.Scan(&e.Addr, &first, &last); err != nil {
+			return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+		}
+		e.First, e.Last = fromNanos(first), fromNanos(last)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	}
+	return out, nil
+}
+
+// ExpireExchange deletes entries last published before the given time.
+func (s *Store) ExpireExchange(ctx context.Context, before time.Time) (int, error) {
+	cut, err := nanos(before)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: expire exchange: %w", err)
+	}
+	n, err := s.write(ctx, `DELETE FROM exchange WHERE last_at < ?`, cut.Int64)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: expire exchange: %w", err)
+	}
+	return int(n), nil
+}
