@@ -198,7 +198,7 @@ func (f *fleet) choose(ctx context.Context, host netip.Addr, fixed, preferred st
 		}
 		cands = append(cands, selector.Candidate{
 			ID: r.ID, Region: r.Region, Location: selector.Location{Lat: r.Lat, Lon: r.Lon}, HasLocation: r.HasLocation,
-			Capacity: r.Capacity, Allocations: r.Allocations, LastReport: r.ReportedAt, Draining: r.Draining,
+			Capacity: r.Capacity, Allocations: r.Allocations, Bitrate: r.Bitrate, LastReport: r.ReportedAt, Draining: r.Draining,
 		})
 	}
 	for _, r := range f.k.cfg.Relays {

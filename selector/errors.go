@@ -2,14 +2,27 @@ package selector
 
 import "errors"
 
-// ErrNoRelay is returned when no relay is healthy (or none is in the
-// enabled regions). turnkit answers it with 503.
-var ErrNoRelay = errors.New("turnkit: no healthy relay")
+// Errors returned by [Selector.Select], wrapped with the region or the
+// count of relays; match them with errors.Is. They never carry the client
+// IP, so they are safe to log.
+//
+// The root package maps them to HTTP statuses: ErrNoRelay and
+// ErrRegionUnavailable to 503 Service Unavailable (the request is fine, the
+// fleet cannot serve it now), ErrRegionNotEnabled to 400 Bad Request (the
+// request names a region outside the app's enabled set, a mistake retrying
+// will not fix; 403 would suggest the key lacks a permission it could be
+// given, and the region list is the app's own setting).
+var (
+	// ErrNoRelay means no relay in the enabled regions can take a new
+	// session: there are none, or every one is offline, overloaded or
+	// draining.
+	ErrNoRelay = errors.New("turnkit: no healthy relay")
 
-// ErrRegionUnavailable is returned, wrapped with the region, when a fixed
-// region has no healthy relay. turnkit answers it with 503.
-var ErrRegionUnavailable = errors.New("turnkit: region unavailable")
+	// ErrRegionUnavailable means the request's fixed region has no relay
+	// that can take a new session. The error names the region.
+	ErrRegionUnavailable = errors.New("turnkit: region unavailable")
 
-// ErrRegionNotEnabled is returned, wrapped with the region, when a request
-// names a region the app has not enabled. turnkit answers it with 400.
-var ErrRegionNotEnabled = errors.New("turnkit: region not enabled for this app")
+	// ErrRegionNotEnabled means the request names a fixed or preferred
+	// region that is not in its EnabledRegions. The error names the region.
+	ErrRegionNotEnabled = errors.New("turnkit: region not enabled for this app")
+)

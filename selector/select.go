@@ -2,196 +2,151 @@ package selector
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
 )
 
-// Config configures a Selector. The zero value selects by region and load
-// only.
-type Config struct {
-	// Locator places client IPs. Nil means no GeoIP: relays are chosen by
-	// region and load alone.
-	Locator Locator
-	// TieDistanceKm makes relays within this distance of the nearest one
-	// count as equally near, so the least loaded of them wins. Defaults to
-	// 500 km.
-	TieDistanceKm float64
-	// OfflineAfter is how old a relay's last report may be. Defaults to
-	// 15 seconds (three reports at the default 5-second interval).
-	OfflineAfter time.Duration
-	// OverloadRatio is the fraction of its capacity at which a relay is
-	// overloaded and excluded. Defaults to 1: at or over capacity.
-	OverloadRatio float64
-	// Now returns the current time. Defaults to time.Now.
-	Now func() time.Time
-}
-
-// Candidate is what the caller knows of one relay.
-type Candidate struct {
-	// ID identifies the relay; the lowest ID wins a final tie.
-	ID string
-	// Region is the relay's region slug.
-	Region string
-	// Location is where the relay is, when HasLocation.
-	Location    Location
-	HasLocation bool
-	// Capacity is the allocations the relay takes at most; zero means no
-	// stated limit.
-	Capacity int
-	// Allocations is the relay's last reported load.
-	Allocations int
-	// LastReport is when the relay last reported.
-	LastReport time.Time
-	// Draining relays keep their sessions and get no new ones.
-	Draining bool
-}
-
-// load is the candidate's load for tie-breaking: allocations over
-// capacity, or the allocation count when the relay states no capacity.
-func (c *Candidate) load() float64 {
-	if c.Capacity > 0 {
-		return float64(c.Allocations) / float64(c.Capacity)
-	}
-	return float64(c.Allocations)
-}
-
-// Request describes the session to place.
+// Request describes the session to place. The zero Request asks for the
+// least loaded healthy relay in any region.
 type Request struct {
-	// ClientIP is the address to locate; the zero Addr means unknown.
+	// ClientIP is the address to locate: the host IP the request names or
+	// the address it came from. The zero Addr means unknown: no distance,
+	// load only. It is passed to the Locator and then dropped.
 	ClientIP netip.Addr
-	// FixedRegion, if set, is the only region the relay may be in.
+	// FixedRegion, if set, is the only region the relay may be in; with no
+	// healthy relay there, Select fails with ErrRegionUnavailable. It
+	// takes precedence over PreferredRegion.
 	FixedRegion string
-	// PreferredRegion, if set, is tried first; without a healthy relay
-	// there, the nearest relay elsewhere is chosen.
+	// PreferredRegion, if set, is tried first; with no healthy relay there,
+	// the choice falls back to the nearest relay in any enabled region.
 	PreferredRegion string
-	// EnabledRegions limits the choice to these regions; empty means all.
+	// EnabledRegions limits the choice to relays in these regions; empty
+	// means every region. A FixedRegion or PreferredRegion outside it is
+	// an error (ErrRegionNotEnabled).
 	EnabledRegions []string
 }
 
-// Selector chooses relays. It is safe for concurrent use and holds no
-// state between calls.
-type Selector struct {
-	cfg Config
-}
-
-// New returns a Selector.
-func New(cfg Config) (*Selector, error) {
-	if cfg.TieDistanceKm < 0 || cfg.OfflineAfter < 0 || cfg.OverloadRatio < 0 {
-		return nil, fmt.Errorf("selector: config: negative TieDistanceKm %v, OfflineAfter %v or OverloadRatio %v",
-			cfg.TieDistanceKm, cfg.OfflineAfter, cfg.OverloadRatio)
-	}
-	if cfg.TieDistanceKm == 0 {
-		cfg.TieDistanceKm = 500
-	}
-	if cfg.OfflineAfter == 0 {
-		cfg.OfflineAfter = 15 * time.Second
-	}
-	if cfg.OverloadRatio == 0 {
-		cfg.OverloadRatio = 1
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &Selector{cfg: cfg}, nil
-}
-
-// Healthy reports whether a relay may take a new session at now: it is not
-// draining, it reported within OfflineAfter, and it is under its capacity
-// times OverloadRatio.
-func (s *Selector) Healthy(c *Candidate, now time.Time) bool {
-	return !c.Draining && now.Sub(c.LastReport) <= s.cfg.OfflineAfter &&
-		(c.Capacity <= 0 || float64(c.Allocations) < float64(c.Capacity)*s.cfg.OverloadRatio)
-}
-
-// Select chooses the relay for req among relays: healthy, in an enabled
-// region, in the fixed or else the preferred region if one is named; then
-// the nearest to the client, where relays within TieDistanceKm of the
-// nearest are tied and the least loaded wins; the lowest ID breaks a final
-// tie, so the choice does not depend on the order of relays. Relays without
-// a location come after those with one. Only the Locator allocates.
+// Select chooses the relay for req among relays and returns a copy of it.
+//
+// Only healthy relays (see [Selector.Healthy]) in an enabled region are
+// considered, and only those in the fixed region if there is one, or in
+// the preferred region if it has any. Among them, when the Locator places
+// the client IP, the nearest relay by great-circle distance sets the tie
+// band: relays within TieDistanceKm of it are tied, relays farther away or
+// without a location are out. Among the tied relays (all considered ones
+// when the client or no relay is placed), the lowest load wins, then the
+// lowest Bitrate, then the lowest ID, so the choice does not depend on the
+// order of relays.
+//
+// Errors: ErrRegionNotEnabled for a fixed or preferred region outside
+// EnabledRegions, ErrRegionUnavailable when the fixed region has no healthy
+// relay, ErrNoRelay when no relay qualifies at all. None carries the
+// client IP.
+//
+// Select does not allocate, apart from what the Locator does and the
+// errors; it reads relays twice and sorts nothing.
 func (s *Selector) Select(req Request, relays []Candidate) (Candidate, error) {
-	enabled := func(region string) bool {
-		return len(req.EnabledRegions) == 0 || slices.Contains(req.EnabledRegions, region)
-	}
-	for _, r := range []string{req.FixedRegion, req.PreferredRegion} {
-		if r != "" && !enabled(r) {
-			return Candidate{}, fmt.Errorf("%w: %q", ErrRegionNotEnabled, r)
+	for _, r := range [...]string{req.FixedRegion, req.PreferredRegion} {
+		if r != "" && !regionEnabled(req.EnabledRegions, r) {
+			return Candidate{}, fmt.Errorf("%w: %q is not among %q", ErrRegionNotEnabled, r, req.EnabledRegions)
 		}
 	}
-	now := s.cfg.Now()
-	var client Location
-	located := false
-	if s.cfg.Locator != nil && req.ClientIP.IsValid() {
-		client, located = s.cfg.Locator.Locate(req.ClientIP)
+	sc := scan{
+		s:       s,
+		relays:  relays,
+		enabled: req.EnabledRegions,
+		cutoff:  s.cfg.Now().Add(-s.cfg.OfflineAfter),
 	}
-	pick := func(region string) (int, bool) {
-		return s.best(relays, now, client, located, func(c *Candidate) bool {
-			return enabled(c.Region) && (region == "" || c.Region == region)
-		})
+	if s.cfg.Locator != nil && req.ClientIP.IsValid() {
+		if loc, ok := s.cfg.Locator.Locate(req.ClientIP); ok && loc.Valid() {
+			sc.client, sc.located = newOrigin(loc), true
+		}
 	}
 	if req.FixedRegion != "" {
-		i, ok := pick(req.FixedRegion)
-		if !ok {
-			return Candidate{}, fmt.Errorf("%w: no healthy relay in %q", ErrRegionUnavailable, req.FixedRegion)
+		i := sc.best(req.FixedRegion)
+		if i < 0 {
+			return Candidate{}, fmt.Errorf("%w: no healthy relay in region %q", ErrRegionUnavailable, req.FixedRegion)
 		}
 		return relays[i], nil
 	}
 	if req.PreferredRegion != "" {
-		if i, ok := pick(req.PreferredRegion); ok {
+		if i := sc.best(req.PreferredRegion); i >= 0 {
 			return relays[i], nil
 		}
 	}
-	i, ok := pick("")
-	if !ok {
-		return Candidate{}, ErrNoRelay
+	i := sc.best("")
+	if i < 0 {
+		return Candidate{}, fmt.Errorf("%w among %d candidates", ErrNoRelay, len(relays))
 	}
 	return relays[i], nil
 }
 
-// best returns the index of the best healthy relay that passes keep, in
-// two passes: the nearest distance, then the least loaded within the tie
-// distance of it.
-func (s *Selector) best(relays []Candidate, now time.Time, client Location, located bool, keep func(*Candidate) bool) (int, bool) {
-	nearest := -1.0
-	for i := range relays {
-		c := &relays[i]
-		if !keep(c) || !s.Healthy(c, now) {
-			continue
-		}
-		if d, ok := s.distance(c, client, located); ok && (nearest < 0 || d < nearest) {
-			nearest = d
-		}
-	}
-	bestI := -1
-	var bestC *Candidate
-	bestNear := false
-	for i := range relays {
-		c := &relays[i]
-		if !keep(c) || !s.Healthy(c, now) {
-			continue
-		}
-		near := true // without distances every healthy relay is "near"
-		if nearest >= 0 {
-			d, ok := s.distance(c, client, located)
-			near = ok && d <= nearest+s.cfg.TieDistanceKm
-		}
-		switch {
-		case bestC == nil,
-			near && !bestNear,
-			near == bestNear && c.load() < bestC.load(),
-			near == bestNear && c.load() == bestC.load() && c.ID < bestC.ID:
-			bestI, bestC, bestNear = i, c, near
-		}
-	}
-	return bestI, bestI >= 0
+// regionEnabled reports whether region is in enabled, an empty enabled
+// set allowing every region.
+func regionEnabled(enabled []string, region string) bool {
+	return len(enabled) == 0 || slices.Contains(enabled, region)
 }
 
-// distance returns the distance from the client to the relay, when both
-// are located.
-func (s *Selector) distance(c *Candidate, client Location, located bool) (float64, bool) {
-	if !located || !c.HasLocation {
-		return 0, false
+// scan is one selection: the candidates, the filters and the client's
+// place. It lives on Select's stack.
+type scan struct {
+	s       *Selector
+	relays  []Candidate
+	enabled []string
+	cutoff  time.Time // reports before it are too old
+	client  origin
+	located bool // client is set
+}
+
+// eligible reports whether c is healthy, in an enabled region, and in
+// region when region is not empty.
+func (sc *scan) eligible(c *Candidate, region string) bool {
+	return (region == "" || c.Region == region) && sc.s.healthy(c, sc.cutoff) && regionEnabled(sc.enabled, c.Region)
+}
+
+// best returns the index of the best eligible relay in region (any region
+// when empty), or -1 when none is eligible.
+//
+// The first pass, run only when the client is placed, finds the haversine
+// term of the nearest located relay. The second keeps the lightest relay
+// within the tie band; it tests the cheap order first and computes a
+// distance only for a relay that would win on load.
+func (sc *scan) best(region string) int {
+	band := math.Inf(1) // without distances every eligible relay is tied
+	if sc.located {
+		nearest := math.Inf(1)
+		for i := range sc.relays {
+			c := &sc.relays[i]
+			if hasLocation(c) && sc.eligible(c, region) {
+				nearest = min(nearest, sc.client.havWithin(c.Location, nearest))
+			}
+		}
+		if !math.IsInf(nearest, 1) {
+			// max: rounding must never leave the nearest relay outside.
+			band = max(nearest, kmToHav(angleKm(nearest)+sc.s.cfg.TieDistanceKm))
+		}
 	}
-	return DistanceKm(client, c.Location), true
+	best, bestLoad := -1, 0.0
+	for i := range sc.relays {
+		c := &sc.relays[i]
+		if !sc.eligible(c, region) {
+			continue
+		}
+		load := c.load()
+		if best >= 0 && !lighter(c, load, &sc.relays[best], bestLoad) {
+			continue
+		}
+		if !math.IsInf(band, 1) && (!hasLocation(c) || sc.client.havWithin(c.Location, band) > band) {
+			continue
+		}
+		best, bestLoad = i, load
+	}
+	return best
+}
+
+// hasLocation reports whether c has a location the selector can use.
+func hasLocation(c *Candidate) bool {
+	return c.HasLocation && c.Location.Valid()
 }
