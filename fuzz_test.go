@@ -26,23 +26,10 @@ func FuzzCredentialsHandler(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	kit, err := turnkit.Open(context.Background(), turnkit.Config{
-		DBPath:     filepath.Join(f.TempDir(), "turnkit.db"),
-		Relay:      relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
-		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1},
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = kit.Close() })
-	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := kit.Handler()
+	h, key := fuzzKit(f)
 	known := map[string]bool{"key": true, "host_ip": true, "expiry_ttl": true, "gateway": true}
 	f.Fuzz(func(t *testing.T, body string) {
-		body = strings.ReplaceAll(body, "$KEY", app.Key)
+		body = strings.ReplaceAll(body, "$KEY", key)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/credentials", strings.NewReader(body)))
 		if rec.Code >= 500 {
@@ -58,15 +45,7 @@ func FuzzCredentialsHandler(f *testing.F) {
 			}
 			return
 		}
-		var in map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(body), &in); err != nil {
-			t.Fatalf("200 for a body that is not a JSON object: %q", body)
-		}
-		for k := range in {
-			if !known[k] {
-				t.Fatalf("200 for a body with the unknown member %q: %q", k, body)
-			}
-		}
+		onlyKnownMembers(t, body, known)
 	})
 }
 
@@ -81,22 +60,10 @@ func FuzzExchangeHandler(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	kit, err := turnkit.Open(context.Background(), turnkit.Config{
-		DBPath: filepath.Join(f.TempDir(), "turnkit.db"),
-		Relay:  relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = kit.Close() })
-	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := kit.Handler()
+	h, key := fuzzKit(f)
 	known := map[string]bool{"key": true, "namespace": true, "my_transport_address": true, "wait": true}
 	f.Fuzz(func(t *testing.T, body string) {
-		body = strings.ReplaceAll(body, "$KEY", app.Key)
+		body = strings.ReplaceAll(body, "$KEY", key)
 		if strings.Contains(body, `"wait"`) {
 			return // long polls would slow the fuzzer to a crawl; wait is covered by tests
 		}
@@ -112,14 +79,41 @@ func FuzzExchangeHandler(f *testing.F) {
 		if rec.Code != http.StatusOK {
 			return
 		}
-		var in map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(body), &in); err != nil {
-			t.Fatalf("200 for a body that is not a JSON object: %q", body)
-		}
-		for k := range in {
-			if !known[k] {
-				t.Fatalf("200 for a body with the unknown member %q: %q", k, body)
-			}
-		}
+		onlyKnownMembers(t, body, known)
 	})
+}
+
+// fuzzKit opens a Kit with rate limits off and one app, for the handler
+// fuzz targets, and returns its handler and the app's key.
+func fuzzKit(f *testing.F) (http.Handler, string) {
+	f.Helper()
+	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+		DBPath:     filepath.Join(f.TempDir(), "turnkit.db"),
+		Relay:      relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
+		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = kit.Close() })
+	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return kit.Handler(), app.Key
+}
+
+// onlyKnownMembers fails the test if body, answered with 200, is not a JSON
+// object or has a member outside known.
+func onlyKnownMembers(t *testing.T, body string, known map[string]bool) {
+	t.Helper()
+	var in map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &in); err != nil {
+		t.Fatalf("200 for a body that is not a JSON object: %q", body)
+	}
+	for k := range in {
+		if !known[k] {
+			t.Fatalf("200 for a body with the unknown member %q: %q", k, body)
+		}
+	}
 }
