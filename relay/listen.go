@@ -1,0 +1,103 @@
+package relay
+
+// This file opens the relay's listeners and derives its URLs and own addresses.
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+)
+
+// listen opens the configured listeners.
+func (s *Server) listen() error {
+	for _, a := range s.cfg.UDPAddrs {
+		pc, err := net.ListenPacket("udp", a)
+		if err != nil {
+			return fmt.Errorf("relay: listen udp %s: %w", a, err)
+		}
+		s.packetConns = append(s.packetConns, pc)
+		if uc, ok := pc.(*net.UDPConn); ok && s.cfg.ListenerBufferBytes > 0 {
+			r, w := setBuffers(uc, s.cfg.ListenerBufferBytes)
+			s.buffers = append(s.buffers, SocketBuffer{Addr: pc.LocalAddr().String(),
+				Requested: s.cfg.ListenerBufferBytes, Read: r, Write: w})
+		}
+		s.addURL("turn", pc.LocalAddr(), "udp")
+	}
+	for _, a := range s.cfg.TCPAddrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("relay: listen tcp %s: %w", a, err)
+		}
+		s.listeners = append(s.listeners, newTrackedListener(ln, s))
+		s.addURL("turn", ln.Addr(), "tcp")
+	}
+	for _, a := range s.cfg.TLSAddrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("relay: listen tls %s: %w", a, err)
+		}
+		s.listeners = append(s.listeners, newTrackedListener(tls.NewListener(ln, s.cfg.TLSConfig), s))
+		s.addURL("turns", ln.Addr(), "tcp")
+	}
+	if len(s.packetConns) > 0 {
+		s.urls = append([]string{"stun:" + s.hostPort(s.packetConns[0].LocalAddr())}, s.urls...)
+	}
+	return nil
+}
+
+func (s *Server) hostPort(a net.Addr) string {
+	ap, _ := addrPortOf(a)
+	return net.JoinHostPort(s.cfg.PublicHost, strconv.Itoa(int(ap.Port())))
+}
+
+func (s *Server) addURL(scheme string, a net.Addr, transport string) {
+	s.urls = append(s.urls, scheme+":"+s.hostPort(a)+"?transport="+transport)
+}
+
+// ownAddrs lists the addresses of the relay's host: the relay and bind
+// addresses, each listener's address, and every interface address when a
+// listener is bound to the unspecified address.
+func (s *Server) ownAddrs() []netip.Addr {
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	add := func(ip netip.Addr) {
+		ip = ip.Unmap().WithZone("")
+		if ip.IsValid() && !seen[ip] {
+			seen[ip] = true
+			out = append(out, ip)
+		}
+	}
+	add(s.cfg.RelayIP)
+	add(s.cfg.RelayBindIP)
+	var addrs []net.Addr
+	for _, pc := range s.packetConns {
+		addrs = append(addrs, pc.LocalAddr())
+	}
+	for _, ln := range s.listeners {
+		addrs = append(addrs, ln.Addr())
+	}
+	unspecified := s.cfg.RelayBindIP.IsUnspecified()
+	for _, a := range addrs {
+		ap, ok := addrPortOf(a)
+		if !ok {
+			continue
+		}
+		if ap.Addr().IsUnspecified() {
+			unspecified = true
+			continue
+		}
+		add(ap.Addr())
+	}
+	if unspecified {
+		if ifas, err := net.InterfaceAddrs(); err == nil {
+			for _, ifa := range ifas {
+				if p, err := netip.ParsePrefix(ifa.String()); err == nil {
+					add(p.Addr())
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+package relay
+
+// This file tracks live allocations as sessions: their events, metering
+// deltas and the periodic usage flush.
+
+import (
+	"net"
+	"net/netip"
+	"time"
+)
+
+// session is a live allocation: its start event, its relayed socket (nil
+// for TCP allocations, which are not metered) and what has been reported.
+type session struct {
+	ev                 *SessionEvent
+	conn               *relayPacketConn
+	seq                uint64 // last delta's sequence number
+	sentPeer, sentClnt int64  // totals reported so far
+}
+
+// onAllocationCreated records a new allocation as a session and queues
+// its start event.
+func (s *Server) onAllocationCreated(src, dst net.Addr, protocol, userID, _ string, relayAddr net.Addr, _ int) {
+	u, _ := ParseUsername(userID)
+	ev := &SessionEvent{
+		SessionID: randomID(20),
+		Username:  userID,
+		AppID:     u.AppID,
+		RelayID:   s.cfg.ID,
+		Instance:  s.instance,
+		Transport: transportOf(dst),
+		At:        s.cfg.Now(),
+	}
+	ap, ok := addrPortOf(relayAddr)
+	if ok {
+		s.peers.bindClient(src.String(), ap)
+	}
+	s.quotas.add(userID, u.AppID, 1)
+	s.mu.Lock()
+	s.sessions[tupleKey(src, dst, protocol)] = &session{ev: ev, conn: s.conns[ap]}
+	s.mu.Unlock()
+	s.events.push(queuedEvent{started: ev})
+}
+
+func (s *Server) onAllocationDeleted(src, dst net.Addr, protocol, _, _ string) {
+	s.mu.Lock()
+	key := tupleKey(src, dst, protocol)
+	ss, ok := s.sessions[key]
+	delete(s.sessions, key)
+	s.mu.Unlock()
+	if ok {
+		s.endSession(ss)
+	}
+}
+
+// registerConn makes a relayed socket findable by its relayed address, for
+// the allocation and permission events that name it.
+func (s *Server) registerConn(c *relayPacketConn) {
+	s.mu.Lock()
+	s.conns[c.advertised] = c
+	s.mu.Unlock()
+}
+
+// unregisterConn forgets a closed relayed socket.
+func (s *Server) unregisterConn(c *relayPacketConn) {
+	s.mu.Lock()
+	if s.conns[c.advertised] == c {
+		delete(s.conns, c.advertised)
+	}
+	s.mu.Unlock()
+}
+
+// connAt returns the relayed socket at a relayed address, or nil.
+func (s *Server) connAt(relayAddr net.Addr) *relayPacketConn {
+	ap, ok := addrPortOf(relayAddr)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[ap]
+}
+
+// connOf returns the relayed socket of the allocation a client holds, or
+// nil.
+func (s *Server) connOf(client net.Addr) *relayPacketConn {
+	ap, ok := s.peers.relayedOf(client.String())
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[ap]
+}
+
+// mirrorPermission copies a permission change into the relayed socket's
+// mirror, which metering reads.
+func (s *Server) mirrorPermission(relayAddr net.Addr, peer net.IP, on bool) {
+	ap, ok := addrPortOf(relayAddr)
+	ip, ok2 := netip.AddrFromSlice(peer)
+	if !ok || !ok2 {
+		return
+	}
+	s.mu.Lock()
+	c := s.conns[ap]
+	s.mu.Unlock()
+	if c != nil {
+		c.setPermission(ip, on)
+	}
+}
+
+// endSession reports the session's last usage and its end.
+func (s *Server) endSession(ss *session) {
+	s.quotas.add(ss.ev.Username, ss.ev.AppID, -1)
+	now := s.cfg.Now()
+	s.mu.Lock()
+	d := s.takeDelta(ss, now, true)
+	s.mu.Unlock()
+	if d != nil {
+		s.events.push(queuedEvent{usage: d})
+	}
+	ev := *ss.ev
+	ev.At = now
+	ev.ToPeer, ev.ToClient = ss.sentPeer, ss.sentClnt
+	s.stats.endedBytes.Add(ss.sentPeer + ss.sentClnt)
+	s.events.push(queuedEvent{ended: &ev})
+}
+
+// takeDelta returns the usage since the last delta, or nil if there is none
+// (a final delta is returned only when it carries bytes). s.mu is held.
+func (s *Server) takeDelta(ss *session, now time.Time, final bool) *UsageDelta {
+	if ss.conn == nil {
+		return nil
+	}
+	peer, clnt := ss.conn.toPeer.Load(), ss.conn.toClient.Load()
+	dp, dc := peer-ss.sentPeer, clnt-ss.sentClnt
+	if dp == 0 && dc == 0 {
+		return nil
+	}
+	ss.seq++
+	ss.sentPeer, ss.sentClnt = peer, clnt
+	return &UsageDelta{
+		SessionID: ss.ev.SessionID, AppID: ss.ev.AppID, RelayID: s.cfg.ID,
+		Seq: ss.seq, ToPeer: dp, ToClient: dc, At: now, Final: final,
+	}
+}
+
+// flushLoop reports every live session's usage each UsageInterval.
+func (s *Server) flushLoop() {
+	defer close(s.flushDone)
+	t := time.NewTicker(s.cfg.UsageInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopFlush:
+			return
+		case <-t.C:
+			s.flush()
+		}
+	}
+}
+
+// flush reports the usage of every live session since its last delta.
+func (s *Server) flush() {
+	now := s.cfg.Now()
+	var deltas []*UsageDelta
+	s.mu.Lock()
+	for _, ss := range s.sessions {
+		if d := s.takeDelta(ss, now, false); d != nil {
+			deltas = append(deltas, d)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range deltas {
+		s.events.push(queuedEvent{usage: d})
+	}
+}
+
+func tupleKey(src, dst net.Addr, protocol string) string {
+	return protocol + "|" + src.String() + "|" + dst.String()
+}
+
+func transportOf(a net.Addr) string {
+	if _, ok := a.(*net.TCPAddr); ok {
+		return "tcp"
+	}
+	return "udp"
+}
