@@ -21,6 +21,7 @@ type Store interface {
 	Relays
 	Settings
 	Exchanges
+	CredentialMetadata
 
 	// Close releases the backend's resources. It does not close a database
 	// handle that the caller passed in.
@@ -109,6 +110,9 @@ type Keys interface {
 	// first (keys created at the same time in the order they were added).
 	// An app without keys yields an empty slice and no error.
 	AppKeys(ctx context.Context, appID string) ([]APIKey, error)
+	// Key returns the key with the given ID, revoked or not, or
+	// ErrNotFound.
+	Key(ctx context.Context, id string) (APIKey, error)
 }
 
 // Secret is one relay secret of the key ring: the HMAC key that TURN
@@ -164,7 +168,31 @@ type Session struct {
 	// Gateway is the tag of the gateway the credential was issued
 	// through; empty for a regular credential.
 	Gateway string
+	// KeyID is the ID of the API key that minted the session's credential;
+	// empty when unknown.
+	KeyID string
+	// Metadata is what the credential request said of the session.
+	Metadata Metadata
 }
+
+// Metadata is what a credential request may say about the session it is
+// for: the names vendor APIs send (Turnix's room, initiator_client and
+// receiver_client). It never holds an address. Each field is at most
+// MaxMetadataLen bytes of printable text; the zero value means none.
+type Metadata struct {
+	// Room groups the connections of one call or match.
+	Room string
+	// Initiator names the client that starts the connection.
+	Initiator string
+	// Receiver names the client that receives it.
+	Receiver string
+}
+
+// MaxMetadataLen bounds each field of Metadata, in bytes.
+const MaxMetadataLen = 128
+
+// IsZero reports whether m says nothing.
+func (m Metadata) IsZero() bool { return m == Metadata{} }
 
 // Active reports whether the session has not ended.
 func (s Session) Active() bool { return s.EndedAt.IsZero() }
@@ -330,6 +358,11 @@ type Relays interface {
 	SetRelayDraining(ctx context.Context, id string, draining bool) error
 	// ListRelays returns every relay, ordered by ID.
 	ListRelays(ctx context.Context) ([]RelayRecord, error)
+	// RemoveRelay deletes the relay with the given ID if its Instance is
+	// instance, as a relay does when it stops; a relay that another
+	// instance announced since is kept. Removing a relay that is not
+	// stored is not an error.
+	RemoveRelay(ctx context.Context, id, instance string) error
 }
 
 // Settings stores small named values the deployment shares, such as the
@@ -366,4 +399,88 @@ type Exchanges interface {
 	// ExpireExchange deletes every entry last published before the given
 	// time and returns how many it deleted.
 	ExpireExchange(ctx context.Context, before time.Time) (int, error)
+}
+
+// CredentialMetadata keeps the metadata of issued credentials until their
+// sessions start: the issuer stores it, keyed by the credential's TURN
+// username, only when a request carries some, and the session that opens
+// with that username copies it.
+type CredentialMetadata interface {
+	// PutCredentialMetadata stores m for username until expires, replacing
+	// what was stored for it.
+	PutCredentialMetadata(ctx context.Context, username string, m Metadata, expires time.Time) error
+	// CredentialMetadata returns the metadata stored for username, or
+	// ErrNotFound (also once it expired: entries whose expiry is before
+	// now are gone for it).
+	CredentialMetadata(ctx context.Context, username string, now time.Time) (Metadata, error)
+	// ExpireCredentialMetadata deletes every entry that expired before the
+	// given time and returns how many it deleted.
+	ExpireCredentialMetadata(ctx context.Context, before time.Time) (int, error)
+}
+
+// UsageFunc changes a balance for one usage delta and returns the entries
+// that record the change. It runs inside the store's transaction and must
+// not do I/O; an error aborts the whole batch. It may run more than once if
+// the store retries.
+type UsageFunc func(b *Balance, u Usage) ([]LedgerEntry, error)
+
+// UsageBatcher is an optional capability of a Store: charging many usage
+// deltas in few transactions, as a relay with thousands of live
+// allocations needs. Callers check for it with a type assertion and fall
+// back to ApplyUsage.
+type UsageBatcher interface {
+	// ApplyUsageBatch charges each delta of us that was not applied before
+	// (by (SessionID, Seq)), exactly as ApplyUsage would one at a time and
+	// in the order given: the session's totals and, through fn, the app's
+	// balance and journal. Deltas repeated within us or applied before are
+	// skipped. It returns, for each delta of us, whether this call applied
+	// it. On error nothing of the batch is applied.
+	ApplyUsageBatch(ctx context.Context, us []Usage, fn UsageFunc) (applied []bool, err error)
+}
+
+// ChangeKind names what a Change is about.
+type ChangeKind string
+
+// The kinds of change that nodes sharing a store tell each other about, so
+// their caches follow at once instead of within their TTL.
+const (
+	// ChangeKey: an API key (ID) was revoked.
+	ChangeKey ChangeKind = "key"
+	// ChangeApp: an app's (ID) status or regions changed.
+	ChangeApp ChangeKind = "app"
+	// ChangeSecrets: the relay key ring changed.
+	ChangeSecrets ChangeKind = "secrets"
+	// ChangeStaticCredential: a static credential (its TURN username as
+	// ID) was deleted.
+	ChangeStaticCredential ChangeKind = "static-credential"
+	// ChangeRelays: the relay registry changed (a relay stopped or was
+	// drained).
+	ChangeRelays ChangeKind = "relays"
+	// ChangeAll: notifications may have been missed (the subscription was
+	// interrupted); every cache should be dropped.
+	ChangeAll ChangeKind = "all"
+)
+
+// Change is one notification between nodes.
+type Change struct {
+	// Kind says what changed.
+	Kind ChangeKind
+	// ID names the thing that changed; empty for ChangeSecrets,
+	// ChangeRelays and ChangeAll.
+	ID string
+}
+
+// Notifier is an optional capability of a Store shared by many nodes: it
+// carries changes to every node at once. Callers check for it with a type
+// assertion; without it, nodes see changes within their cache TTL.
+type Notifier interface {
+	// Publish tells every node subscribed to the store, this one included,
+	// of c. Delivery is best effort: subscribers must also expire their
+	// caches on their own.
+	Publish(ctx context.Context, c Change) error
+	// Subscribe calls fn for every change published by any node, from one
+	// goroutine, until ctx is done or the store is closed; then it returns
+	// ctx's error or nil. When the subscription is interrupted and
+	// resumed, fn gets a ChangeAll, as changes may have been missed.
+	Subscribe(ctx context.Context, fn func(Change)) error
 }

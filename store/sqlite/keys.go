@@ -48,6 +48,18 @@ func (s *Store) KeyByHash(ctx context.Context, hash [32]byte) (store.APIKey, err
 	return k, nil
 }
 
+// Key returns the API key with the given ID, revoked or not, or an error
+// wrapping store.ErrNotFound.
+func (s *Store) Key(ctx context.Context, id string) (store.APIKey, error) {
+	row := s.r.QueryRowContext(ctx,
+		`SELECT id, app_id, hash, created_at, revoked_at FROM api_keys WHERE id = ?`, id)
+	k, err := scanKey(row)
+	if err != nil {
+		return store.APIKey{}, fmt.Errorf("sqlite: key %q: %w", id, notFound(err))
+	}
+	return k, nil
+}
+
 // RevokeKey marks an API key revoked at the given time. Revoking a revoked
 // key keeps the first revocation time and is not an error. It returns an
 // error wrapping store.ErrNotFound if there is no such key, and an error if

@@ -98,3 +98,12 @@ func (s *Store) ListRelays(ctx context.Context) ([]store.RelayRecord, error) {
 	}
 	return out, nil
 }
+
+// RemoveRelay deletes the relay if the instance that announced it last is
+// instance.
+func (s *Store) RemoveRelay(ctx context.Context, id, instance string) error {
+	if _, err := s.write(ctx, `DELETE FROM relays WHERE id = ? AND instance = ?`, id, instance); err != nil {
+		return fmt.Errorf("sqlite: remove relay %q: %w", id, err)
+	}
+	return nil
+}

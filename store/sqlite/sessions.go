@@ -21,9 +21,11 @@ func (s *Store) OpenSession(ctx context.Context, sess store.Session) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: session %q: ended at: %w", sess.ID, err)
 	}
-	_, err = s.write(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sess.ID, sess.AppID, sess.Username, sess.RelayID, started, ended,
-		sess.Instance, sess.ToPeer, sess.ToClient, sess.Gateway)
+	m := sess.Metadata
+	_, err = s.write(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway,
+			key_id, room, initiator, receiver)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sess.ID, sess.AppID, sess.Username, sess.RelayID, started, ended,
+		sess.Instance, sess.ToPeer, sess.ToClient, sess.Gateway, sess.KeyID, m.Room, m.Initiator, m.Receiver)
 	if err != nil {
 		return fmt.Errorf("sqlite: session %q: %w", sess.ID, err)
 	}
@@ -59,9 +61,12 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 		sess           store.Session
 		started, ended sql.NullInt64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway
+	m := &sess.Metadata
+	err := s.r.QueryRowContext(ctx, `SELECT id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway,
+			key_id, room, initiator, receiver
 		FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance, &sess.ToPeer, &sess.ToClient, &sess.Gateway)
+		Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance, &sess.ToPeer, &sess.ToClient, &sess.Gateway,
+			&sess.KeyID, &m.Room, &m.Initiator, &m.Receiver)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlite: session %q: %w", id, notFound(err))
 	}

@@ -120,4 +120,8 @@ func checkSession(t *testing.T, got, want store.Session) {
 		t.Errorf("session %s = {Instance:%q ToPeer:%d ToClient:%d}, want {Instance:%q ToPeer:%d ToClient:%d}",
 			want.ID, got.Instance, got.ToPeer, got.ToClient, want.Instance, want.ToPeer, want.ToClient)
 	}
+	if got.Gateway != want.Gateway || got.KeyID != want.KeyID || got.Metadata != want.Metadata {
+		t.Errorf("session %s = {Gateway:%q KeyID:%q Metadata:%+v}, want {Gateway:%q KeyID:%q Metadata:%+v}",
+			want.ID, got.Gateway, got.KeyID, got.Metadata, want.Gateway, want.KeyID, want.Metadata)
+	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Gateways", testGateways},
 		{"Regions", testRegions},
 		{"Exchange", testExchange},
+		{"Attribution", testAttribution},
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},
