@@ -384,15 +384,34 @@ type ExchangeEntry struct {
 	First, Last time.Time
 }
 
+// Publication is one address published in an exchange namespace, with
+// the bounds to keep.
+type Publication struct {
+	// AppID and Namespace name the namespace; Addr is the transport
+	// address ("ip:port") published.
+	AppID, Namespace, Addr string
+	// KeyID is the API key that publishes (empty when unknown).
+	KeyID string
+	// At is when it is published; entries last published before
+	// ExpiredBefore are gone.
+	At, ExpiredBefore time.Time
+	// MaxAddrs bounds the namespace's live entries; MaxNamespaces the
+	// app's live namespaces; MaxNamespacesPerKey, when positive and KeyID
+	// is set, the live namespaces the key has published in.
+	MaxAddrs, MaxNamespaces, MaxNamespacesPerKey int
+}
+
 // Exchanges stores exchange namespaces shared by many issuers. Entries
 // whose Last is before the expiry time given to a call are gone for it.
 type Exchanges interface {
-	// PublishAddr adds addr to the app's namespace at time at, or refreshes
-	// its Last, first deleting the namespace's entries last published before
-	// expiredBefore. A new address that would make the namespace hold more
-	// than maxAddrs entries, or a new namespace that would give the app
-	// more than maxNamespaces live ones, is refused with ErrLimit.
-	PublishAddr(ctx context.Context, appID, namespace, addr string, at, expiredBefore time.Time, maxAddrs, maxNamespaces int) error
+	// PublishAddr adds p.Addr to the app's namespace at p.At, or refreshes
+	// its Last (and its key), first deleting the namespace's entries last
+	// published before p.ExpiredBefore. A new address that would make the
+	// namespace hold more than MaxAddrs entries, a new namespace that would
+	// give the app more than MaxNamespaces live ones, or one that would
+	// put the key in more than MaxNamespacesPerKey live namespaces, is
+	// refused with ErrLimit.
+	PublishAddr(ctx context.Context, p Publication) error
 	// NamespaceAddrs returns the namespace's entries last published at or
 	// after expiredBefore, in the order they were first published.
 	NamespaceAddrs(ctx context.Context, appID, namespace string, expiredBefore time.Time) ([]ExchangeEntry, error)

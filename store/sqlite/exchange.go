@@ -10,12 +10,13 @@ import (
 )
 
 // PublishAddr adds or refreshes an address in a namespace, within limits.
-func (s *Store) PublishAddr(ctx context.Context, appID, ns, addr string, at, expiredBefore time.Time, maxAddrs, maxNamespaces int) error {
-	now, err := nanos(at)
+func (s *Store) PublishAddr(ctx context.Context, p store.Publication) error {
+	appID, ns, addr := p.AppID, p.Namespace, p.Addr
+	now, err := nanos(p.At)
 	if err != nil {
 		return fmt.Errorf("sqlite: exchange %q: %w", ns, err)
 	}
-	cut, err := nanos(expiredBefore)
+	cut, err := nanos(p.ExpiredBefore)
 	if err != nil {
 		return fmt.Errorf("sqlite: exchange %q: %w", ns, err)
 	}
@@ -24,8 +25,8 @@ func (s *Store) PublishAddr(ctx context.Context, appID, ns, addr string, at, exp
 			appID, ns, cut.Int64); err != nil {
 			return false, err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE exchange SET last_at = ? WHERE app_id = ? AND namespace = ? AND addr = ?`,
-			now.Int64, appID, ns, addr)
+		res, err := tx.ExecContext(ctx, `UPDATE exchange SET last_at = ?, key_id = ? WHERE app_id = ? AND namespace = ? AND addr = ?`,
+			now.Int64, p.KeyID, appID, ns, addr)
 		if err != nil {
 			return false, err
 		}
@@ -37,20 +38,30 @@ func (s *Store) PublishAddr(ctx context.Context, appID, ns, addr string, at, exp
 			appID, ns).Scan(&inNS); err != nil {
 			return false, err
 		}
-		if inNS >= maxAddrs {
-			return false, fmt.Errorf("%w: namespace has %d addresses, at most %d", store.ErrLimit, inNS, maxAddrs)
+		if inNS >= p.MaxAddrs {
+			return false, fmt.Errorf("%w: namespace has %d addresses, at most %d", store.ErrLimit, inNS, p.MaxAddrs)
 		}
 		if inNS == 0 {
 			if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT namespace) FROM exchange WHERE app_id = ? AND last_at >= ?`,
 				appID, cut.Int64).Scan(&namespaces); err != nil {
 				return false, err
 			}
-			if namespaces >= maxNamespaces {
-				return false, fmt.Errorf("%w: the app has %d live namespaces, at most %d", store.ErrLimit, namespaces, maxNamespaces)
+			if namespaces >= p.MaxNamespaces {
+				return false, fmt.Errorf("%w: the app has %d live namespaces, at most %d", store.ErrLimit, namespaces, p.MaxNamespaces)
+			}
+			if p.KeyID != "" && p.MaxNamespacesPerKey > 0 {
+				var perKey int
+				if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT namespace) FROM exchange
+					WHERE app_id = ? AND key_id = ? AND last_at >= ?`, appID, p.KeyID, cut.Int64).Scan(&perKey); err != nil {
+					return false, err
+				}
+				if perKey >= p.MaxNamespacesPerKey {
+					return false, fmt.Errorf("%w: the key is in %d live namespaces, at most %d", store.ErrLimit, perKey, p.MaxNamespacesPerKey)
+				}
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO exchange (app_id, namespace, addr, first_at, last_at) VALUES (?, ?, ?, ?, ?)`,
-			appID, ns, addr, now.Int64, now.Int64)
+		_, err = tx.ExecContext(ctx, `INSERT INTO exchange (app_id, namespace, addr, first_at, last_at, key_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			appID, ns, addr, now.Int64, now.Int64, p.KeyID)
 		return err == nil, err
 	})
 	if err != nil {

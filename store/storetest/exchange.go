@@ -18,7 +18,8 @@ func addrsOf(es []store.ExchangeEntry) []string {
 func testExchange(t *testing.T, open opener) {
 	pub := func(t *testing.T, s store.Store, app, ns, addr string, sec int) error {
 		t.Helper()
-		return s.PublishAddr(t.Context(), app, ns, addr, at(sec), at(sec-600), 3, 2)
+		return s.PublishAddr(t.Context(), store.Publication{AppID: app, Namespace: ns, Addr: addr, At: at(sec), ExpiredBefore: at(sec - 600),
+			MaxAddrs: 3, MaxNamespaces: 2})
 	}
 	runCases(t, open, []testCase{
 		{"publish, refresh, order", func(t *testing.T, s store.Store) {
@@ -71,6 +72,32 @@ func testExchange(t *testing.T, open opener) {
 			}
 			if err := pub(t, s, "b", "r3", "1.1.1.1:1", 8); err != nil {
 				t.Fatalf("another app's namespace: %v", err)
+			}
+		}},
+		{"per-key namespaces", func(t *testing.T, s store.Store) {
+			pk := func(key, ns, addr string, sec int) error {
+				return s.PublishAddr(t.Context(), store.Publication{AppID: "a", KeyID: key, Namespace: ns, Addr: addr,
+					At: at(sec), ExpiredBefore: at(sec - 600), MaxAddrs: 10, MaxNamespaces: 10, MaxNamespacesPerKey: 2})
+			}
+			for i, ns := range []string{"n1", "n2"} {
+				if err := pk("k1", ns, "1.1.1.1:1", i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := pk("k1", "n3", "1.1.1.1:1", 2); !errors.Is(err, store.ErrLimit) {
+				t.Fatalf("third namespace of one key: %v, want ErrLimit", err)
+			}
+			if err := pk("k1", "n1", "2.2.2.2:2", 3); err != nil {
+				t.Fatalf("another address in a namespace the key is in: %v", err)
+			}
+			if err := pk("k2", "n3", "1.1.1.1:1", 4); err != nil {
+				t.Fatalf("another key's namespace: %v", err)
+			}
+			if err := pk("k2", "n1", "3.3.3.3:3", 5); err != nil {
+				t.Fatalf("another key joining an existing namespace: %v", err)
+			}
+			if err := pk("k1", "n4", "1.1.1.1:1", 700); err != nil {
+				t.Fatalf("after the key's namespaces expired: %v", err)
 			}
 		}},
 	})
