@@ -51,7 +51,7 @@ func (k *Kit) CreateApp(ctx context.Context, req NewApp) (*CreatedApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := k.ledger.welcome(ctx, app.ID); err != nil {
+	if err := k.ledger.Welcome(ctx, app.ID); err != nil {
 		return nil, err
 	}
 	return &CreatedApp{App: app, KeyID: keyID, Key: req.Key}, nil
@@ -73,16 +73,21 @@ func (k *Kit) addKey(ctx context.Context, appID, key string) (string, error) {
 	if err := k.store.AddKey(ctx, rec); err != nil {
 		return "", fmt.Errorf("turnkit: add key to app %s: %w", appID, err)
 	}
+	k.issuer.auth.forgetUnknown(key)
 	return rec.ID, nil
 }
 
 // RevokeKey revokes an API key by its ID. Requests with it get 401 from
-// then on (on other nodes sharing the store, within the cache TTL).
+// then on, and the credentials it minted no longer open allocations
+// (sessions already open continue); other nodes sharing the store see it
+// at once when the store carries notifications, within the cache TTL
+// otherwise.
 func (k *Kit) RevokeKey(ctx context.Context, keyID string) error {
 	if err := k.store.RevokeKey(ctx, keyID, k.cfg.Now().UTC()); err != nil {
 		return fmt.Errorf("turnkit: revoke key %s: %w", keyID, err)
 	}
-	k.auth.forgetKey(keyID)
+	k.issuer.auth.forgetKey(keyID)
+	k.publish(ctx, store.Change{Kind: store.ChangeKey, ID: keyID})
 	return nil
 }
 
@@ -110,12 +115,15 @@ func (k *Kit) SetAppRegions(ctx context.Context, appID string, regions []string)
 	if err := k.store.SetAppRegions(ctx, appID, regions); err != nil {
 		return fmt.Errorf("turnkit: regions of app %s: %w", appID, err)
 	}
-	k.auth.forgetApp(appID)
+	k.issuer.auth.forgetApp(appID)
+	k.publish(ctx, store.Change{Kind: store.ChangeApp, ID: appID})
 	return nil
 }
 
-// PauseApp pauses an app: it gets 403 for credentials and the relay refuses
-// its new allocations. Sessions already open continue.
+// PauseApp pauses an app: it gets 403 for credentials, the relays refuse
+// its new allocations and its refreshes, and its live sessions end (here at
+// once, after their usage is reported; on other nodes at their next
+// notification or Sweep, within a ReportInterval).
 func (k *Kit) PauseApp(ctx context.Context, appID string) error {
 	return k.setStatus(ctx, appID, store.AppPaused)
 }
@@ -125,8 +133,9 @@ func (k *Kit) ResumeApp(ctx context.Context, appID string) error {
 	return k.setStatus(ctx, appID, store.AppActive)
 }
 
-// MarkAppForDeletion marks an app for deletion. It is refused like a
-// paused app (403 with its own detail) until the embedder removes it.
+// MarkAppForDeletion marks an app for deletion. It is refused and its
+// sessions end as for a paused app (403 with its own detail) until the
+// embedder removes it.
 func (k *Kit) MarkAppForDeletion(ctx context.Context, appID string) error {
 	return k.setStatus(ctx, appID, store.AppDeleting)
 }
@@ -135,6 +144,10 @@ func (k *Kit) setStatus(ctx context.Context, appID string, st store.AppStatus) e
 	if err := k.store.SetAppStatus(ctx, appID, st); err != nil {
 		return fmt.Errorf("turnkit: set app %s %s: %w", appID, st, err)
 	}
-	k.auth.forgetApp(appID)
+	k.issuer.auth.forgetApp(appID)
+	if st != store.AppActive {
+		k.endAppSessions(appID)
+	}
+	k.publish(ctx, store.Change{Kind: store.ChangeApp, ID: appID})
 	return nil
 }

@@ -2,7 +2,6 @@ package turnkit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -30,10 +29,6 @@ const (
 	// reserveBaseTTL is the default TTL the extra time is counted from.
 	reserveBaseTTL = 10 * time.Minute
 )
-
-// ErrInsufficientBalance is returned when an app's balance is zero or
-// negative, or below the reserve a credential needs. HTTP status 402.
-var ErrInsufficientBalance = errors.New("turnkit: balance too low")
 
 // BillingConfig configures metering and the ledger. The zero value meters
 // usage and charges it to the ledger, but never refuses a credential for
@@ -68,16 +63,49 @@ type LowBalance struct {
 	At time.Time
 }
 
+// LedgerStore is what the Ledger uses of the store: balances and their
+// journal, and the session counts and history its reserve rules read.
+type LedgerStore interface {
+	store.Ledger
+	store.SessionStats
+}
+
+// LedgerConfig configures a Ledger. Store is required.
+type LedgerConfig struct {
+	// Store keeps the balances and the journal.
+	Store LedgerStore
+	// Billing is the billing policy.
+	Billing BillingConfig
+	// Logger receives the Ledger's logs. Defaults to discarding logs.
+	Logger *slog.Logger
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+}
+
 // Ledger keeps each app's two-bucket balance: a subscription bucket that a
 // plan refills each month (used first, no rollover) and a pay-as-you-go
 // bucket of top-ups that never expires and that usage may push slightly
 // negative. Every change is an entry in an append-only journal with a
 // reference that makes it apply once. It is safe for concurrent use.
 type Ledger struct {
-	st  store.Store
+	st  LedgerStore
 	cfg BillingConfig
 	now func() time.Time
 	log *slog.Logger
+}
+
+// NewLedger returns a Ledger on cfg.Store.
+func NewLedger(cfg LedgerConfig) (*Ledger, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: ledger: Store is required", ErrBadRequest)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Ledger{st: cfg.Store, cfg: cfg.Billing, now: cfg.Now, log: cfg.Logger}, nil
 }
 
 // TopUp adds bytes to the app's PAYG bucket. ref identifies the top-up (a
@@ -233,6 +261,11 @@ func (l *Ledger) checkIssue(ctx context.Context, appID string, ttl time.Duration
 	}
 	return nil
 }
+
+// Welcome gives a new app its welcome credit (BillingConfig.WelcomeBytes)
+// and low-balance threshold, once: the Kit calls it when it creates an
+// app.
+func (l *Ledger) Welcome(ctx context.Context, appID string) error { return l.welcome(ctx, appID) }
 
 // welcome gives a new app its welcome credit and low-balance threshold.
 func (l *Ledger) welcome(ctx context.Context, appID string) error {

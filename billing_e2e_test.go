@@ -34,8 +34,9 @@ func TestUsageChargedExactly(t *testing.T) {
 				msg := bytes.Repeat([]byte("x"), 5+i*37)
 				roundTrip(t, rc, peer, msg)
 				want += int64(len(msg))
-				if i%10 == 9 {
-					time.Sleep(30 * time.Millisecond) // let periodic deltas go out
+				if i%10 == 9 { // let a periodic delta go out, so the session is charged in several
+					before := len(usageEntries(t, tk))
+					eventually(t, "a periodic usage delta", func() bool { return len(usageEntries(t, tk)) > before })
 				}
 			}
 			_ = rc.Close()
@@ -70,6 +71,22 @@ func TestUsageChargedExactly(t *testing.T) {
 			journalMatches(t, tk.Ledger(), tk.Store(), tk.app.App.ID)
 		})
 	}
+}
+
+// usageEntries returns the usage entries of the test app's journal.
+func usageEntries(t *testing.T, tk *testKit) []store.LedgerEntry {
+	t.Helper()
+	entries, err := tk.Ledger().Entries(context.Background(), tk.app.App.ID, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.LedgerEntry
+	for _, e := range entries {
+		if e.Kind == "usage" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // TestPaymentRequired: with billing enforced, an app without balance gets

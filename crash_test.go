@@ -33,18 +33,24 @@ func TestCrashChild(t *testing.T) {
 		DBPath: db,
 		Relay: relay.Config{ID: crashRelayID, UDPAddrs: []string{"127.0.0.1:0"},
 			AllowPeers: []string{echoIP}, UsageInterval: 50 * time.Millisecond},
+		Fleet: turnkit.FleetConfig{ReportInterval: crashReportInterval},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, err := kit.Issuer().Issue(context.Background(), &turnkit.CredentialRequest{Key: key})
+	cred, err := issueWithKey(context.Background(), kit, key, turnkit.CredentialRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("READY %s %s %s\n", kit.Relay().UDPAddrs()[0], cred.Username, cred.Password)
-	time.Sleep(60 * time.Second) // until killed; bounded if the parent dies first
+	<-time.After(60 * time.Second) // until killed; bounded if the parent dies first
 	t.Fatal("not killed within 60 s")
 }
+
+// crashReportInterval is the fleet report interval of the crash test's
+// relays: a restart under the same configured ID waits one and a half of
+// them to see that the old instance stopped reporting.
+const crashReportInterval = 200 * time.Millisecond
 
 // TestRelayCrash kills a relay process with SIGKILL in the middle of a
 // transfer, then starts a new one on the same file: the ledger keeps what
@@ -108,16 +114,17 @@ func TestRelayCrash(t *testing.T) {
 	go func() {
 		defer close(done)
 		msg := make([]byte, 500)
+		pace := time.NewTicker(time.Millisecond)
+		defer pace.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			default:
+			case <-pace.C:
 			}
 			if n, err := rc.WriteTo(msg, peer); err == nil {
 				sent.Add(int64(n))
 			}
-			time.Sleep(time.Millisecond)
 		}
 	}()
 	reader, err := sqlite.Open(ctx, db)
@@ -126,7 +133,12 @@ func TestRelayCrash(t *testing.T) {
 	}
 	defer reader.Close()
 	eventually(t, "usage charged by the child", func() bool { return usageCharged(t, reader, app.App.ID) > 0 })
-	time.Sleep(120 * time.Millisecond) // a couple more flushes, mid-transfer
+	// Two more flushes, so that the kill comes mid-transfer with usage
+	// already charged in several deltas.
+	for range 2 {
+		before := usageCharged(t, reader, app.App.ID)
+		eventually(t, "another usage delta", func() bool { return usageCharged(t, reader, app.App.ID) > before })
+	}
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -140,9 +152,11 @@ func TestRelayCrash(t *testing.T) {
 		t.Fatalf("%d active sessions after the kill, want the dead relay's 1", active)
 	}
 
-	// A new process of the same relay closes the session it left.
+	// A new process of the same relay closes the session it left, once it
+	// has seen that the dead one no longer reports.
 	kit, err := turnkit.Open(ctx, turnkit.Config{DBPath: db,
-		Relay: relay.Config{ID: crashRelayID, UDPAddrs: []string{"127.0.0.1:0"}}})
+		Relay: relay.Config{ID: crashRelayID, UDPAddrs: []string{"127.0.0.1:0"}},
+		Fleet: turnkit.FleetConfig{ReportInterval: crashReportInterval}})
 	if err != nil {
 		t.Fatal(err)
 	}

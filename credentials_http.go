@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/turnkit/turnkit/internal/httpx"
 )
 
 // nativeCredentialBody is the JSON body of POST /v1/credentials. Pointer
@@ -21,11 +21,14 @@ type nativeCredentialBody struct {
 	Gateway   *string         `json:"gateway"`
 }
 
-// iceServer is one RTCIceServer entry.
-type iceServer struct {
-	URLs       []string `json:"urls"`
-	Username   string   `json:"username,omitempty"`
-	Credential string   `json:"credential,omitempty"`
+// ICEServer is one RTCIceServer entry of an answer.
+type ICEServer struct {
+	// URLs are the server's stun:, turn: or turns: URLs.
+	URLs []string `json:"urls"`
+	// Username and Credential authenticate to the TURN URLs; empty for a
+	// STUN-only entry.
+	Username   string `json:"username,omitempty"`
+	Credential string `json:"credential,omitempty"`
 }
 
 // credentialResponse is the answer of POST /v1/credentials: an object that
@@ -37,81 +40,105 @@ type credentialResponse struct {
 	URLs       []string    `json:"urls"`
 	TTL        int64       `json:"ttl"`
 	Region     string      `json:"region"`
-	IceServers []iceServer `json:"iceServers"`
+	IceServers []ICEServer `json:"iceServers"`
 }
 
-// CredentialsHandler returns the handler of POST /v1/credentials, the
-// native API: a JSON body with key (required), host_ip, expiry_ttl (minutes
-// as a string or a number, default 10) and gateway. It needs no router:
-// mount it at any path.
+// CredentialsHandler returns the handler of POST /v1/credentials. A request
+// with the API key as "key" in its JSON body is the native form: host_ip,
+// expiry_ttl (minutes as a string or a number, default 10, or "Gateway")
+// and gateway. A request that carries "Authorization: Bearer" is served by
+// the handler set with Config.BearerCredentials (the Baton form; 400
+// without one). It needs no router: mount it at any path.
 func (k *Kit) CredentialsHandler() http.Handler {
 	return http.HandlerFunc(k.serveCredentials)
 }
 
 func (k *Kit) serveCredentials(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, k.log, fmt.Errorf("%w: use POST", ErrMethodNotAllowed))
+		k.writeError(w, fmt.Errorf("%w: use POST", ErrMethodNotAllowed))
 		return
 	}
-	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-		writeError(w, k.log, fmt.Errorf("%w: send the API key as \"key\" in the JSON body, not as a Bearer token", ErrBadRequest))
+	if _, ok := httpx.Bearer(r); ok {
+		if k.bearer != nil {
+			k.bearer.ServeHTTP(w, r)
+			return
+		}
+		k.writeError(w, fmt.Errorf("%w: send the API key as \"key\" in the JSON body, not in an Authorization header", ErrBadRequest))
 		return
 	}
 	var body nativeCredentialBody
-	if err := readJSON(w, r, k.cfg.MaxBodyBytes, &body); err != nil {
-		writeError(w, k.log, err)
+	if err := k.reader.JSON(w, r, &body); err != nil {
+		k.writeError(w, err)
 		return
 	}
-	if isGatewayTTL(body.ExpiryTTL) {
-		k.createGateway(w, r, &body)
+	if body.Key == nil || *body.Key == "" {
+		k.writeError(w, fmt.Errorf("%w: key is required", ErrBadRequest))
 		return
 	}
-	req, err := k.nativeRequest(r, &body)
+	host, err := k.hostIP(r, body.HostIP)
 	if err != nil {
-		writeError(w, k.log, err)
+		k.writeError(w, err)
 		return
 	}
+	gateway := isGatewayTTL(body.ExpiryTTL)
+	req := &CredentialRequest{RateLimit: true, HostIP: host}
+	if !gateway {
+		if err := nativeRequest(req, &body, k.cfg.MaxTTL); err != nil {
+			k.writeError(w, err)
+			return
+		}
+	} else if body.Gateway != nil {
+		k.writeError(w, fmt.Errorf("%w: gateway cannot be set when creating a gateway", ErrBadRequest))
+		return
+	}
+	caller, err := k.issuer.AuthenticateFrom(r.Context(), *body.Key, k.clientIP(r))
+	if err != nil {
+		k.writeError(w, err)
+		return
+	}
+	if gateway {
+		id, err := k.issuer.CreateGateway(r.Context(), &GatewayRequest{AppID: caller.AppID, KeyID: caller.KeyID, RateLimit: true, HostIP: host})
+		if err != nil {
+			k.writeError(w, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, gatewayResponse{Gateway: id})
+		return
+	}
+	req.AppID, req.KeyID = caller.AppID, caller.KeyID
 	cred, err := k.issuer.Issue(r.Context(), req)
 	if err != nil {
-		writeError(w, k.log, err)
+		k.writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, credentialResponse{
+	httpx.WriteJSON(w, http.StatusOK, credentialResponse{
 		Username:   cred.Username,
 		Credential: cred.Password,
 		URLs:       cred.URLs,
 		TTL:        int64(cred.TTL / time.Second),
 		Region:     cred.Region,
-		IceServers: []iceServer{{URLs: cred.URLs, Username: cred.Username, Credential: cred.Password}},
+		IceServers: []ICEServer{{URLs: cred.URLs, Username: cred.Username, Credential: cred.Password}},
 	})
 }
 
-// nativeRequest validates the body of POST /v1/credentials.
-func (k *Kit) nativeRequest(r *http.Request, b *nativeCredentialBody) (*CredentialRequest, error) {
-	if b.Key == nil || *b.Key == "" {
-		return nil, fmt.Errorf("%w: key is required", ErrBadRequest)
-	}
-	req := &CredentialRequest{Key: *b.Key}
-	ttl, err := parseTTLMinutes(b.ExpiryTTL, k.cfg.MaxTTL)
+// nativeRequest fills req from the body of a regular or gateway
+// credential request.
+func nativeRequest(req *CredentialRequest, b *nativeCredentialBody, maxTTL time.Duration) error {
+	ttl, err := parseTTLMinutes(b.ExpiryTTL, maxTTL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.TTL = ttl
 	if b.Gateway != nil {
 		if *b.Gateway == "" {
-			return nil, fmt.Errorf("%w: gateway is empty", ErrBadRequest)
+			return fmt.Errorf("%w: gateway is empty", ErrBadRequest)
 		}
 		if ttl != 0 {
-			return nil, fmt.Errorf("%w: expiry_ttl cannot be set with gateway: gateway credentials last %d minutes", ErrBadRequest, int(GatewayTTL/time.Minute))
+			return fmt.Errorf("%w: expiry_ttl cannot be set with gateway: gateway credentials last %d minutes", ErrBadRequest, int(GatewayTTL/time.Minute))
 		}
 		req.Gateway = *b.Gateway
 	}
-	host, err := hostIP(r, b.HostIP)
-	if err != nil {
-		return nil, err
-	}
-	req.HostIP = host
-	return req, nil
+	return nil
 }
 
 // parseTTLMinutes parses expiry_ttl: absent or null → 0 (the default), a
@@ -147,58 +174,32 @@ type gatewayResponse struct {
 	Gateway string `json:"gateway"`
 }
 
-// createGateway serves {"key": …, "expiry_ttl": "Gateway"}.
-func (k *Kit) createGateway(w http.ResponseWriter, r *http.Request, b *nativeCredentialBody) {
-	if b.Key == nil || *b.Key == "" {
-		writeError(w, k.log, fmt.Errorf("%w: key is required", ErrBadRequest))
-		return
+// hostIP returns the host_ip field, or the request's client address.
+func (k *Kit) hostIP(r *http.Request, field *string) (netip.Addr, error) {
+	if field == nil {
+		return k.clientIP(r), nil
 	}
-	if b.Gateway != nil {
-		writeError(w, k.log, fmt.Errorf("%w: gateway cannot be set when creating a gateway", ErrBadRequest))
-		return
-	}
-	host, err := hostIP(r, b.HostIP)
-	if err != nil {
-		writeError(w, k.log, err)
-		return
-	}
-	id, err := k.issuer.CreateGateway(r.Context(), *b.Key, host)
-	if err != nil {
-		writeError(w, k.log, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, gatewayResponse{Gateway: id})
+	return ParseHostIP("host_ip", *field)
 }
 
-// hostIP returns the host_ip field, or the request's peer address.
-func hostIP(r *http.Request, field *string) (netip.Addr, error) {
-	if field == nil {
-		return remoteIP(r), nil
-	}
-	ip, err := netip.ParseAddr(*field)
+// ParseHostIP parses a host IP that a request names for relay choice in
+// the field name: an IPv4 or IPv6 address without a zone. An invalid one
+// is an error wrapping ErrBadRequest that quotes it (to its own sender
+// only).
+func ParseHostIP(name, s string) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(s)
 	if err != nil || ip.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("%w: host_ip %q is not an IP address", ErrBadRequest, clip(*field))
+		return netip.Addr{}, fmt.Errorf("%w: %s %q is not an IP address", ErrBadRequest, name, clip(s))
 	}
 	return ip.Unmap(), nil
 }
 
-// remoteIP returns the request's peer address, for relay selection only.
-func remoteIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// RemoteIP returns the address of the peer of r, the default of
+// Config.ClientIP: for relay choice and the failed-key limit only.
+func RemoteIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.Addr{}
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ip.Unmap().WithZone("")
-}
-
-// clip shortens user input quoted back in an error detail.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
+	return ap.Addr().Unmap().WithZone("")
 }

@@ -75,6 +75,10 @@ func TestCredentialsHTTP(t *testing.T) {
 		{"array body", `[]`, 400, 0, "invalid JSON"},
 		{"truncated JSON", `{"key": "abc"`, 400, 0, "invalid JSON"},
 		{"64 KiB body", withKey(`"host_ip": "` + strings.Repeat("1", 64<<10) + `"`), 413, 0, "too large"},
+		{"field name in upper case", fmt.Sprintf(`{"KEY": %q}`, key), 400, 0, "unknown field"},
+		{"field name in mixed case", withKey(`"Expiry_TTL": 10`), 400, 0, "unknown field"},
+		{"duplicate field", withKey(fmt.Sprintf(`"key": %q`, key)), 400, 0, "twice"},
+		{"duplicate ttl", withKey(`"expiry_ttl": 5, "expiry_ttl": 10`), 400, 0, "twice"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

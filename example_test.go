@@ -63,7 +63,8 @@ func ExampleIssuer_Issue() {
 	defer kit.Close()
 	app, _ := kit.CreateApp(ctx, turnkit.NewApp{ID: "game"})
 
-	cred, err := kit.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key})
+	// A Go program that knows its app issues by app ID; no key needed.
+	cred, err := kit.Issuer().Issue(ctx, &turnkit.CredentialRequest{AppID: app.App.ID})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -71,9 +72,13 @@ func ExampleIssuer_Issue() {
 	u, _ := relay.ParseUsername(cred.Username)
 	fmt.Println(u.AppID, cred.TTL, cred.Region)
 
-	_, err = kit.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: "tk_wrong"})
+	// An HTTP handler of its own authenticates the caller's key first.
+	caller, err := kit.Issuer().Authenticate(ctx, app.Key)
+	fmt.Println(caller.AppID, err)
+	_, err = kit.Issuer().Authenticate(ctx, "tk_wrong")
 	fmt.Println(err, turnkit.HTTPStatus(err))
 	// Output:
 	// game 10m0s default
+	// game <nil>
 	// turnkit: invalid API key 401
 }

@@ -13,10 +13,6 @@ import (
 	"github.com/turnkit/turnkit/store"
 )
 
-// ErrLimitExceeded is returned when a request would exceed a bound of the
-// exchange (addresses per namespace, namespaces per app). HTTP status 429.
-var ErrLimitExceeded = errors.New("turnkit: limit exceeded")
-
 // ExchangeConfig bounds the exchange. The zero value is the defaults.
 type ExchangeConfig struct {
 	// Expiry is how long an address stays in a namespace without being
@@ -30,6 +26,14 @@ type ExchangeConfig struct {
 	// MaxNamespacesPerApp bounds an app's live namespaces. Defaults to
 	// 10000.
 	MaxNamespacesPerApp int
+	// MaxNamespacesPerKey bounds the live namespaces one API key has
+	// published in, so that one client cannot take all of its app's.
+	// Defaults to a tenth of MaxNamespacesPerApp.
+	MaxNamespacesPerKey int
+	// RateLimits bounds how fast an API key and an app call the exchange,
+	// for requests with RateLimit set (the HTTP handler's); the defaults
+	// are those of RateLimits.
+	RateLimits RateLimits
 	// MaxWait caps a long poll. Defaults to 30 seconds.
 	MaxWait time.Duration
 	// Shared keeps the namespaces in the store, so every issuer on it sees
@@ -41,7 +45,30 @@ type ExchangeConfig struct {
 	// PollInterval is how often a long poll on a shared exchange reads the
 	// store. Defaults to 250 milliseconds.
 	PollInterval time.Duration
+	// Store keeps the namespaces when Shared is set; it is required then.
+	// The Kit sets it to its store.
+	Store store.Exchanges
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+	// NewTimer makes the timers of long polls. Defaults to real timers;
+	// tests inject their own.
+	NewTimer func(d time.Duration) Timer
 }
+
+// Timer is what the exchange needs of a timer: its channel and Stop. A
+// *time.Timer adapted by RealTimer is one.
+type Timer interface {
+	C() <-chan time.Time
+	Stop() bool
+}
+
+// RealTimer returns a Timer on time.NewTimer.
+func RealTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time { return r.t.C }
+func (r realTimer) Stop() bool          { return r.t.Stop() }
 
 func (c ExchangeConfig) withDefaults() ExchangeConfig {
 	if c.Expiry <= 0 {
@@ -56,11 +83,20 @@ func (c ExchangeConfig) withDefaults() ExchangeConfig {
 	if c.MaxNamespacesPerApp <= 0 {
 		c.MaxNamespacesPerApp = 10000
 	}
+	if c.MaxNamespacesPerKey <= 0 {
+		c.MaxNamespacesPerKey = max(1, c.MaxNamespacesPerApp/10)
+	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = 30 * time.Second
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 250 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.NewTimer == nil {
+		c.NewTimer = RealTimer
 	}
 	return c
 }
@@ -71,17 +107,23 @@ func (c ExchangeConfig) withDefaults() ExchangeConfig {
 // without activity. By default the addresses stay in memory, for one
 // issuer; with ExchangeConfig.Shared they live in the store, for every
 // issuer on it. It starts no goroutine (expiry is applied on access; the
-// Kit's fleet loop sweeps the store) and is safe for concurrent use.
+// Kit's sweep deletes expired rows of the store) and is safe for
+// concurrent use.
 type Exchange struct {
-	cfg ExchangeConfig
-	now func() time.Time
-	st  store.Exchanges // set when cfg.Shared
+	cfg    ExchangeConfig
+	now    func() time.Time
+	st     store.Exchanges // set when cfg.Shared
+	limits *limiters
 
 	mu      sync.Mutex // guards the following fields
 	spaces  map[nsKey]*namespace
 	perApp  map[string]int
+	perKey  map[keyRef]int // live namespaces each key has published in
 	waiters map[nsKey]*waiters
 }
+
+// keyRef names an API key of an app.
+type keyRef struct{ app, key string }
 
 // waiters are the long polls on one namespace: ch is closed at its next
 // change.
@@ -94,27 +136,39 @@ type nsKey struct{ app, name string }
 
 type namespace struct {
 	entries map[netip.AddrPort]*nsEntry
-	seq     uint64 // publications so far, for stable output order
+	keys    map[string]int // live entries per publishing key
+	seq     uint64         // publications so far, for stable output order
 }
 
 type nsEntry struct {
 	last time.Time // last publication
 	seq  uint64    // order of first publication, for stable output
+	key  string    // the API key that published it last
 }
 
-func newExchange(cfg ExchangeConfig, now func() time.Time, st store.Exchanges) *Exchange {
+// NewExchange returns an Exchange.
+func NewExchange(cfg ExchangeConfig) (*Exchange, error) {
 	cfg = cfg.withDefaults()
+	st := cfg.Store
 	if !cfg.Shared {
 		st = nil
+	} else if st == nil {
+		return nil, fmt.Errorf("%w: a shared exchange needs a Store", ErrBadRequest)
 	}
-	return &Exchange{cfg: cfg, now: now, st: st, spaces: make(map[nsKey]*namespace),
-		perApp: make(map[string]int), waiters: make(map[nsKey]*waiters)}
+	return &Exchange{cfg: cfg, now: cfg.Now, st: st, limits: newLimiters(cfg.RateLimits, 10000),
+		spaces: make(map[nsKey]*namespace), perApp: make(map[string]int), perKey: make(map[keyRef]int),
+		waiters: make(map[nsKey]*waiters)}, nil
 }
 
 // ExchangeRequest is one call to the exchange.
 type ExchangeRequest struct {
 	// AppID scopes the namespace.
 	AppID string
+	// KeyID is the API key of the caller, if any: namespaces are bounded
+	// per key, and with RateLimit so are calls.
+	KeyID string
+	// RateLimit applies the per-key and per-app call limits.
+	RateLimit bool
 	// Namespace is the shared identifier. Required.
 	Namespace string
 	// Publish, if valid, is the caller's address to publish or refresh.
@@ -133,6 +187,11 @@ func (x *Exchange) Do(ctx context.Context, req ExchangeRequest) ([]netip.AddrPor
 	if len(req.Namespace) > x.cfg.MaxNamespaceLen {
 		return nil, fmt.Errorf("%w: namespace is %d bytes, at most %d", ErrBadRequest, len(req.Namespace), x.cfg.MaxNamespaceLen)
 	}
+	if req.RateLimit {
+		if err := x.limits.allow(req.KeyID, req.AppID, x.now()); err != nil {
+			return nil, err
+		}
+	}
 	self := req.Publish
 	if self.IsValid() {
 		self = netip.AddrPortFrom(self.Addr().Unmap(), self.Port())
@@ -142,7 +201,7 @@ func (x *Exchange) Do(ctx context.Context, req ExchangeRequest) ([]netip.AddrPor
 	}
 	key := nsKey{req.AppID, req.Namespace}
 	x.mu.Lock()
-	if err := x.publish(key, self); err != nil {
+	if err := x.publish(key, req.KeyID, self); err != nil {
 		x.mu.Unlock()
 		return nil, err
 	}
@@ -164,12 +223,12 @@ func (x *Exchange) Do(ctx context.Context, req ExchangeRequest) ([]netip.AddrPor
 	ch := w.ch
 	x.mu.Unlock()
 
-	t := time.NewTimer(wait)
+	t := x.cfg.NewTimer(wait)
 	defer t.Stop()
 	var err error
 	select {
 	case <-ch:
-	case <-t.C:
+	case <-t.C():
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -190,8 +249,9 @@ func (x *Exchange) doShared(ctx context.Context, req ExchangeRequest, self netip
 	now := x.now()
 	cut := now.Add(-x.cfg.Expiry)
 	if self.IsValid() {
-		err := x.st.PublishAddr(ctx, req.AppID, req.Namespace, self.String(), now, cut,
-			x.cfg.MaxAddrsPerNamespace, x.cfg.MaxNamespacesPerApp)
+		err := x.st.PublishAddr(ctx, store.Publication{AppID: req.AppID, Namespace: req.Namespace, Addr: self.String(),
+			KeyID: req.KeyID, At: now, ExpiredBefore: cut, MaxAddrs: x.cfg.MaxAddrsPerNamespace,
+			MaxNamespaces: x.cfg.MaxNamespacesPerApp, MaxNamespacesPerKey: x.cfg.MaxNamespacesPerKey})
 		if errors.Is(err, store.ErrLimit) {
 			return nil, fmt.Errorf("%w: %w", ErrLimitExceeded, err)
 		}
@@ -217,17 +277,18 @@ func (x *Exchange) doShared(ctx context.Context, req ExchangeRequest, self netip
 	if err != nil || wait <= 0 {
 		return first, err
 	}
-	deadline := time.NewTimer(wait)
+	deadline := x.cfg.NewTimer(wait)
 	defer deadline.Stop()
-	tick := time.NewTicker(x.cfg.PollInterval)
-	defer tick.Stop()
 	for {
+		tick := x.cfg.NewTimer(x.cfg.PollInterval)
 		select {
 		case <-ctx.Done():
+			tick.Stop()
 			return nil, ctx.Err()
-		case <-deadline.C:
+		case <-deadline.C():
+			tick.Stop()
 			return read()
-		case <-tick.C:
+		case <-tick.C():
 			now, err := read()
 			if err != nil || !slices.Equal(now, first) {
 				return now, err
@@ -245,8 +306,9 @@ func (x *Exchange) expireShared(ctx context.Context) error {
 	return err
 }
 
-// publish expires stale entries and adds or refreshes self. x.mu is held.
-func (x *Exchange) publish(key nsKey, self netip.AddrPort) error {
+// publish expires stale entries and adds or refreshes self, published with
+// the API key apiKey. x.mu is held.
+func (x *Exchange) publish(key nsKey, apiKey string, self netip.AddrPort) error {
 	now := x.now()
 	app := key.app
 	ns := x.spaces[key]
@@ -264,7 +326,10 @@ func (x *Exchange) publish(key nsKey, self netip.AddrPort) error {
 		if !self.IsValid() {
 			return nil // reading an empty namespace creates nothing
 		}
-		ns = &namespace{entries: make(map[netip.AddrPort]*nsEntry)}
+		if err := x.keyRoom(key.app, apiKey, now); err != nil {
+			return err
+		}
+		ns = &namespace{entries: make(map[netip.AddrPort]*nsEntry), keys: make(map[string]int)}
 		x.spaces[key] = ns
 		x.perApp[app]++
 	}
@@ -272,16 +337,72 @@ func (x *Exchange) publish(key nsKey, self netip.AddrPort) error {
 		return nil
 	}
 	if e, ok := ns.entries[self]; ok {
+		if e.key != apiKey {
+			if ns.keys[apiKey] == 0 {
+				if err := x.keyRoom(key.app, apiKey, now); err != nil {
+					return err
+				}
+			}
+			x.dropKey(key.app, ns, e.key)
+			x.addKey(key.app, ns, apiKey)
+			e.key = apiKey
+		}
 		e.last = now
 		return nil
 	}
 	if len(ns.entries) >= x.cfg.MaxAddrsPerNamespace {
 		return fmt.Errorf("%w: namespace has %d addresses, at most %d", ErrLimitExceeded, len(ns.entries), x.cfg.MaxAddrsPerNamespace)
 	}
+	if ns.keys[apiKey] == 0 && len(ns.entries) > 0 {
+		if err := x.keyRoom(key.app, apiKey, now); err != nil {
+			return err
+		}
+	}
 	ns.seq++
-	ns.entries[self] = &nsEntry{last: now, seq: ns.seq}
+	ns.entries[self] = &nsEntry{last: now, seq: ns.seq, key: apiKey}
+	x.addKey(key.app, ns, apiKey)
 	x.notify(key)
 	return nil
+}
+
+// keyRoom refuses a key that is already in MaxNamespacesPerKey live
+// namespaces of the app. x.mu is held.
+func (x *Exchange) keyRoom(app, apiKey string, now time.Time) error {
+	if apiKey == "" {
+		return nil
+	}
+	ref := keyRef{app, apiKey}
+	if x.perKey[ref] >= x.cfg.MaxNamespacesPerKey {
+		x.expireApp(app, now)
+		if n := x.perKey[ref]; n >= x.cfg.MaxNamespacesPerKey {
+			return fmt.Errorf("%w: the API key is in %d live namespaces, at most %d", ErrLimitExceeded, n, x.cfg.MaxNamespacesPerKey)
+		}
+	}
+	return nil
+}
+
+// addKey counts one more entry of apiKey in ns. x.mu is held.
+func (x *Exchange) addKey(app string, ns *namespace, apiKey string) {
+	if apiKey == "" {
+		return
+	}
+	if ns.keys[apiKey]++; ns.keys[apiKey] == 1 {
+		x.perKey[keyRef{app, apiKey}]++
+	}
+}
+
+// dropKey counts one entry of apiKey in ns less. x.mu is held.
+func (x *Exchange) dropKey(app string, ns *namespace, apiKey string) {
+	if apiKey == "" {
+		return
+	}
+	if ns.keys[apiKey]--; ns.keys[apiKey] <= 0 {
+		delete(ns.keys, apiKey)
+		ref := keyRef{app, apiKey}
+		if x.perKey[ref]--; x.perKey[ref] <= 0 {
+			delete(x.perKey, ref)
+		}
+	}
 }
 
 // expire drops the namespace's entries idle past Expiry, and the namespace
@@ -291,6 +412,7 @@ func (x *Exchange) expire(key nsKey, ns *namespace, now time.Time) {
 	for a, e := range ns.entries {
 		if now.Sub(e.last) >= x.cfg.Expiry {
 			delete(ns.entries, a)
+			x.dropKey(key.app, ns, e.key)
 			dropped = true
 		}
 	}

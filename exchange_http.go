@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/turnkit/turnkit/internal/httpx"
 )
 
 // exchangeBody is the JSON body of POST /v1/exchange.
@@ -27,29 +29,29 @@ func (k *Kit) ExchangeHandler() http.Handler {
 
 func (k *Kit) serveExchange(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, k.log, fmt.Errorf("%w: use POST", ErrMethodNotAllowed))
+		k.writeError(w, fmt.Errorf("%w: use POST", ErrMethodNotAllowed))
 		return
 	}
 	var body exchangeBody
-	if err := readJSON(w, r, k.cfg.MaxBodyBytes, &body); err != nil {
-		writeError(w, k.log, err)
+	if err := k.reader.JSON(w, r, &body); err != nil {
+		k.writeError(w, err)
 		return
 	}
 	req, err := k.exchangeRequest(r, &body)
 	if err != nil {
-		writeError(w, k.log, err)
+		k.writeError(w, err)
 		return
 	}
 	peers, err := k.exchange.Do(r.Context(), req)
 	if err != nil {
-		writeError(w, k.log, err)
+		k.writeError(w, err)
 		return
 	}
 	out := make(map[string]string, len(peers))
 	for i, p := range peers {
 		out["peer_"+strconv.Itoa(i)] = p.String()
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 func (k *Kit) exchangeRequest(r *http.Request, b *exchangeBody) (ExchangeRequest, error) {
@@ -59,7 +61,7 @@ func (k *Kit) exchangeRequest(r *http.Request, b *exchangeBody) (ExchangeRequest
 	if b.Namespace == nil || *b.Namespace == "" {
 		return ExchangeRequest{}, fmt.Errorf("%w: namespace is required", ErrBadRequest)
 	}
-	req := ExchangeRequest{Namespace: *b.Namespace}
+	req := ExchangeRequest{Namespace: *b.Namespace, RateLimit: true}
 	if b.MyAddr != nil {
 		ap, err := netip.ParseAddrPort(*b.MyAddr)
 		if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
@@ -74,10 +76,10 @@ func (k *Kit) exchangeRequest(r *http.Request, b *exchangeBody) (ExchangeRequest
 		}
 		req.Wait = time.Duration(min(secs, 3600) * float64(time.Second))
 	}
-	appID, _, err := k.auth.appForKey(r.Context(), *b.Key)
+	caller, err := k.issuer.AuthenticateFrom(r.Context(), *b.Key, k.clientIP(r))
 	if err != nil {
 		return ExchangeRequest{}, err
 	}
-	req.AppID = appID
+	req.AppID, req.KeyID = caller.AppID, caller.KeyID
 	return req, nil
 }

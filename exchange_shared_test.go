@@ -19,17 +19,19 @@ func TestExchangeShared(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "turnkit.db")
 	clk := newClock()
-	open := func() *turnkit.Kit {
+	timers := newManualTimers()
+	open := func(newTimer func(time.Duration) turnkit.Timer) *turnkit.Kit {
 		kit, err := turnkit.Open(ctx, turnkit.Config{DBPath: db, NoRelay: true, Now: clk.Now,
-			Relays:   []turnkit.RelayEndpoint{{ID: "r", Region: "x", URLs: []string{"turn:192.0.2.1:3478"}}},
-			Exchange: turnkit.ExchangeConfig{Shared: true, PollInterval: 20 * time.Millisecond, MaxAddrsPerNamespace: 3}})
+			Relays: []turnkit.RelayEndpoint{{ID: "r", Region: "x", URLs: []string{"turn:192.0.2.1:3478"}}},
+			Exchange: turnkit.ExchangeConfig{Shared: true, PollInterval: 20 * time.Millisecond, MaxAddrsPerNamespace: 3,
+				NewTimer: newTimer}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = kit.Close() })
 		return kit
 	}
-	a, b := open(), open()
+	a, b := open(nil), open(timers.New)
 	app, err := a.CreateApp(ctx, turnkit.NewApp{})
 	if err != nil {
 		t.Fatal(err)
@@ -47,16 +49,25 @@ func TestExchangeShared(t *testing.T) {
 	if got, _ := do(b, "198.51.100.2:2", 0); fmt.Sprint(got) != "[198.51.100.1:1]" {
 		t.Fatalf("B sees %v, want A's address", got)
 	}
-	// A long poll on B wakes when a third peer publishes through A.
+	// A long poll on B wakes when a third peer publishes through A: B has
+	// read the namespace once when it sets its first poll timer; A
+	// publishes; B's poll timer fires and its next read sees the change.
 	done := make(chan []netip.AddrPort, 1)
 	go func() {
 		got, _ := do(b, "", 5*time.Second)
 		done <- got
 	}()
-	time.Sleep(100 * time.Millisecond)
+	if d := timers.Next(t).D; d != 5*time.Second {
+		t.Fatalf("first timer of the long poll lasts %s, want the wait (5s)", d)
+	}
+	poll := timers.Next(t)
+	if poll.D != 20*time.Millisecond {
+		t.Fatalf("second timer of the long poll lasts %s, want the poll interval", poll.D)
+	}
 	if _, err := do(a, "198.51.100.3:3", 0); err != nil {
 		t.Fatal(err)
 	}
+	poll.Fire()
 	select {
 	case got := <-done:
 		if len(got) != 3 {

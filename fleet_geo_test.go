@@ -50,11 +50,11 @@ func TestFleetGeo(t *testing.T) {
 	}
 	issue := func(host, fixed, preferred string) (string, error) {
 		t.Helper()
-		req := &turnkit.CredentialRequest{Key: app.Key, FixedRegion: fixed, PreferredRegion: preferred}
+		req := turnkit.CredentialRequest{FixedRegion: fixed, PreferredRegion: preferred}
 		if host != "" {
 			req.HostIP = netip.MustParseAddr(host)
 		}
-		c, err := fra.Issuer().Issue(ctx, req)
+		c, err := issueWithKey(ctx, fra, app.Key, req)
 		if err != nil {
 			return "", err
 		}
@@ -84,8 +84,8 @@ func TestFleetGeo(t *testing.T) {
 	if got, err := issue("13.0.0.9", "", ""); err != nil || got != "fra" {
 		t.Errorf("Singapore host with eu and us enabled: %s (%v), want fra", got, err)
 	}
-	if _, err := issue("3.0.0.9", "ap-singapore", ""); turnkit.HTTPStatus(err) != 400 {
-		t.Errorf("fixed region not enabled: %v, want 400", err)
+	if _, err := issue("3.0.0.9", "ap-singapore", ""); turnkit.HTTPStatus(err) != 403 || !errors.Is(err, turnkit.ErrRegionNotEnabled) {
+		t.Errorf("fixed region not enabled: %v, want 403 ErrRegionNotEnabled", err)
 	}
 	if err := fra.SetAppRegions(ctx, app.App.ID, nil); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,8 @@ func fleetKit(t *testing.T, db string, clk *clock, id, region string) *turnkit.K
 		Now:    clk.Now,
 		Relay: relay.Config{ID: id, Region: region, UDPAddrs: []string{"127.0.0.1:0"},
 			AllowPeers: []string{echoIP}},
-		Fleet: turnkit.FleetConfig{ReportInterval: 20 * time.Millisecond, OfflineAfter: 10 * time.Second,
+		// No background loop: the test runs each Sweep itself.
+		Fleet: turnkit.FleetConfig{ReportInterval: -1, OfflineAfter: 10 * time.Second,
 			DeadAfter: time.Minute, CacheTTL: -1},
 	})
 	if err != nil {
@@ -33,10 +34,20 @@ func fleetKit(t *testing.T, db string, clk *clock, id, region string) *turnkit.K
 	return kit
 }
 
+// sweep runs one Sweep of each kit.
+func sweep(t *testing.T, kits ...*turnkit.Kit) {
+	t.Helper()
+	for _, k := range kits {
+		if err := k.Sweep(context.Background()); err != nil {
+			t.Fatalf("Sweep: %v", err)
+		}
+	}
+}
+
 // relayOf issues a credential through kit and returns the relay it names.
 func relayOf(t *testing.T, kit *turnkit.Kit, key string) (string, error) {
 	t.Helper()
-	cred, err := kit.Issuer().Issue(context.Background(), &turnkit.CredentialRequest{Key: key})
+	cred, err := issueWithKey(context.Background(), kit, key, turnkit.CredentialRequest{})
 	if err != nil {
 		return "", err
 	}
@@ -48,7 +59,7 @@ func TestFleetSelection(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "turnkit.db")
 	clk := newClock()
 	a := fleetKit(t, db, clk, "r-a", "eu-central")
-	fleetKit(t, db, clk, "r-b", "us-east")
+	b := fleetKit(t, db, clk, "r-b", "us-east")
 	c := fleetKit(t, db, clk, "r-c", "ap-sydney")
 	app, err := a.CreateApp(ctx, turnkit.NewApp{})
 	if err != nil {
@@ -67,7 +78,7 @@ func TestFleetSelection(t *testing.T) {
 	}
 
 	// Load r-a with an allocation: the least loaded of the others wins.
-	peerCred, err := a.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key})
+	peerCred, err := issueWithKey(ctx, a, app.Key, turnkit.CredentialRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +86,10 @@ func TestFleetSelection(t *testing.T) {
 	if _, err := turntest.Allocate(t, cl); err != nil {
 		t.Fatal(err)
 	}
-	turntest.Eventually(t, "r-a to report its allocation", func() bool {
-		rs, _ := a.Store().ListRelays(ctx)
-		return len(rs) == 3 && rs[0].Allocations == 1
-	})
+	sweep(t, a)
+	if rs, _ := a.Store().ListRelays(ctx); len(rs) != 3 || rs[0].Allocations != 1 {
+		t.Fatalf("after r-a's report: %+v, want r-a with one allocation", rs)
+	}
 	if got := choose(); got != "r-b" {
 		t.Fatalf("r-a loaded: chose %s, want r-b", got)
 	}
@@ -93,22 +104,28 @@ func TestFleetSelection(t *testing.T) {
 
 	// r-c stops reporting: once its last report is older than OfflineAfter,
 	// it is excluded; r-a, still reporting, is chosen although loaded.
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
 	clk.Advance(11 * time.Second)
-	turntest.Eventually(t, "r-a and r-b to report at the new time", func() bool {
-		rs, _ := a.Store().ListRelays(ctx)
-		return rs[0].ReportedAt.Equal(clk.Now().UTC()) && rs[1].ReportedAt.Equal(clk.Now().UTC())
-	})
+	sweep(t, a, b)
 	if got := choose(); got != "r-a" {
 		t.Fatalf("r-c offline, r-b draining: chose %s, want r-a", got)
 	}
-
-	// Nothing healthy: 503 with a clear detail.
+	// r-c comes back, then stops cleanly: Close takes it out of the
+	// registry at once, before its last report is old.
+	sweep(t, c)
 	if err := a.SetRelayDraining(ctx, "r-a", true); err != nil {
 		t.Fatal(err)
 	}
+	if got := choose(); got != "r-c" {
+		t.Fatalf("r-c reporting again, r-a and r-b draining: chose %s, want r-c", got)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := a.Store().ListRelays(ctx); len(rs) != 2 {
+		t.Fatalf("after r-c's Close the registry holds %d relays, want 2", len(rs))
+	}
+
+	// Nothing healthy: 503 with a clear detail.
 	_, err = relayOf(t, a, app.Key)
 	if turnkit.HTTPStatus(err) != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(err), "draining") {
 		t.Fatalf("no healthy relay: %v (status %d), want 503", err, turnkit.HTTPStatus(err))
@@ -132,13 +149,13 @@ func TestDeadRelaySessionsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(30 * time.Second)
-	time.Sleep(100 * time.Millisecond) // a few report ticks
+	sweep(t, live)
 	if s, _ := st.Session(ctx, "orphan"); !s.Active() {
 		t.Fatal("session closed before its relay was dead for DeadAfter")
 	}
 	clk.Advance(31 * time.Second)
-	turntest.Eventually(t, "the dead relay's session to close", func() bool {
-		s, err := st.Session(ctx, "orphan")
-		return err == nil && !s.Active()
-	})
+	sweep(t, live)
+	if s, err := st.Session(ctx, "orphan"); err != nil || s.Active() {
+		t.Fatalf("the dead relay's session is still open after a sweep: %+v, %v", s, err)
+	}
 }

@@ -10,61 +10,125 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/turnkit/turnkit/internal/httpx"
 	"github.com/turnkit/turnkit/relay"
 	"github.com/turnkit/turnkit/store"
 )
 
-// ErrForeignGateway is returned for a gateway ID that belongs to another
-// app. HTTP status 403.
-var ErrForeignGateway = errors.New("turnkit: gateway belongs to another app")
-
 // GatewayTTL is the lifetime of a credential issued through a gateway.
 const GatewayTTL = 3 * time.Minute
 
-// gatewayPrefix starts every gateway ID; the digit is the format version.
-const gatewayPrefix = "gw1."
+const (
+	// gatewayPrefix starts every gateway ID; the digit is the format
+	// version.
+	gatewayPrefix = "gw1."
+	// gatewayDomain separates gateway MACs from any other use of the key.
+	gatewayDomain = "turnkit gateway id v1\x00"
+	// gatewayKeySetting names the stored key gateway IDs are signed with.
+	gatewayKeySetting = "gateway-key-v1"
+	// gatewayNonceLen is the length of a gateway ID's random nonce.
+	gatewayNonceLen = 8
+	// minGatewayKey is the shortest signing key NewGatewayStore takes.
+	minGatewayKey = 32
+)
 
-// gatewayDomain separates gateway MACs from any other use of the key.
-const gatewayDomain = "turnkit gateway id v1\x00"
-
-// gatewayKeySetting names the stored key gateway IDs are signed with.
-const gatewayKeySetting = "gateway-key-v1"
-
-// gateways creates and checks gateway IDs. An ID is
-// "gw1." base64url(payload) "." base64url(HMAC-SHA256(payload)[:16]), where
-// the payload is the app ID and the relay ID, each preceded by its length
-// in two bytes, then an 8-byte random nonce,
-// signed with a key of its own that every node sharing the store uses:
-// opaque to clients, and tamper-evident. Gateways need no storage: the ID
-// carries the app and the relay it was first assigned, and pinning follows
-// the sessions issued through it.
-type gateways struct {
-	key []byte
+// Gateway is a decoded gateway ID.
+type Gateway struct {
+	// ID is the gateway ID as clients hold it.
+	ID string
+	// AppID is the app the gateway belongs to.
+	AppID string
+	// RelayID is the relay the gateway was first assigned.
+	RelayID string
+	// Tag is what credentials issued through the gateway carry of it, and
+	// what sessions record: 20 hex digits of the ID's SHA-256.
+	Tag string
 }
 
-func loadGateways(ctx context.Context, st store.Settings) (*gateways, error) {
-	fresh := make([]byte, 32)
-	_, _ = rand.Read(fresh)
-	key, err := st.InitSetting(ctx, gatewayKeySetting, fresh)
-	if err != nil {
-		return nil, fmt.Errorf("turnkit: gateway key: %w", err)
+// GatewayPins tells where a gateway has an active session.
+// store.SessionStats implements it over the sessions the relays record.
+type GatewayPins interface {
+	// GatewayRelay returns the relay of an active session of the app
+	// issued through the gateway with the given tag, or an error wrapping
+	// store.ErrNotFound when there is none.
+	GatewayRelay(ctx context.Context, appID, tag string) (string, error)
+}
+
+// GatewayStoreConfig configures a GatewayStore.
+type GatewayStoreConfig struct {
+	// Key signs gateway IDs; at least 32 bytes. Every node that creates or
+	// resolves the same gateways must use the same key. When empty,
+	// Settings must be set.
+	Key []byte
+	// Settings, used when Key is empty, holds the signing key that nodes
+	// sharing a store share: the first node creates it.
+	Settings store.Settings
+	// Pins tells where gateways have active sessions. Nil means none is
+	// ever pinned: each credential goes to the best relay for its request.
+	Pins GatewayPins
+}
+
+// GatewayStore creates, resolves and pins gateways: persistent relay
+// reservations that keep every member of a room on one relay.
+//
+// A gateway ID is "gw1." base64url(payload) "." base64url(HMAC-SHA256 of
+// the payload, 16 bytes), where the payload is the app ID and the relay ID,
+// each preceded by its length in two bytes, then an 8-byte random nonce,
+// signed with the store's key: opaque to clients and tamper-evident. IDs
+// never expire and need no storage.
+//
+// Pinning follows the sessions, as the native API specifies: a credential
+// issued through a gateway goes to the relay where the gateway has an
+// active session, whatever relay it was created on, and to the best relay
+// for its request when it has none. The relay learns a session's gateway
+// from the credential: the Issuer puts the gateway's Tag in the TURN
+// username (relay.Username's Gateway field), the relay's authenticator
+// reports it in the session's start event, the Kit records it on the
+// session, and Pin asks GatewayPins for an active session with that tag.
+//
+// A GatewayStore is safe for concurrent use.
+type GatewayStore struct {
+	key  []byte
+	pins GatewayPins
+}
+
+// NewGatewayStore returns a GatewayStore, loading or creating its key in
+// cfg.Settings when cfg.Key is empty.
+func NewGatewayStore(ctx context.Context, cfg GatewayStoreConfig) (*GatewayStore, error) {
+	key := cfg.Key
+	if len(key) == 0 {
+		if cfg.Settings == nil {
+			return nil, fmt.Errorf("%w: gateway store: set Key or Settings", ErrBadRequest)
+		}
+		fresh := make([]byte, minGatewayKey)
+		_, _ = rand.Read(fresh) // crypto/rand.Read never fails
+		var err error
+		if key, err = cfg.Settings.InitSetting(ctx, gatewayKeySetting, fresh); err != nil {
+			return nil, fmt.Errorf("turnkit: gateway key: %w", err)
+		}
 	}
-	return &gateways{key: key}, nil
+	if len(key) < minGatewayKey {
+		return nil, fmt.Errorf("%w: gateway key is %d bytes, at least %d", ErrBadRequest, len(key), minGatewayKey)
+	}
+	return &GatewayStore{key: append([]byte(nil), key...), pins: cfg.Pins}, nil
 }
 
-func (g *gateways) mac(payload []byte) []byte {
+func (g *GatewayStore) mac(payload []byte) []byte {
 	m := hmac.New(sha256.New, g.key)
 	m.Write([]byte(gatewayDomain))
 	m.Write(payload)
 	return m.Sum(nil)[:16]
 }
 
-// encode returns a new gateway ID for the app and relay.
-func (g *gateways) encode(appID, relayID string) string {
+// Create returns a new gateway ID for the app, first assigned to the
+// relay.
+func (g *GatewayStore) Create(appID, relayID string) (string, error) {
+	if !relay.ValidAppID(appID) || relayID == "" || len(relayID) > 0xFFFF {
+		return "", fmt.Errorf("%w: gateway for app %q on relay %q", ErrBadRequest, httpx.Clip(appID), httpx.Clip(relayID))
+	}
 	payload := make([]byte, 0, 4+len(appID)+len(relayID)+gatewayNonceLen)
 	payload = binary.BigEndian.AppendUint16(payload, uint16(len(appID)))
 	payload = append(payload, appID...)
@@ -74,14 +138,14 @@ func (g *gateways) encode(appID, relayID string) string {
 	_, _ = rand.Read(nonce)
 	payload = append(payload, nonce...)
 	enc := base64.RawURLEncoding
-	return gatewayPrefix + enc.EncodeToString(payload) + "." + enc.EncodeToString(g.mac(payload))
+	return gatewayPrefix + enc.EncodeToString(payload) + "." + enc.EncodeToString(g.mac(payload)), nil
 }
 
-// decode checks a gateway ID and returns the app and relay it carries. A
-// malformed or tampered ID is ErrBadRequest.
-func (g *gateways) decode(id string) (appID, relayID string, err error) {
-	bad := func(why string) (string, string, error) {
-		return "", "", fmt.Errorf("%w: gateway %q: %s", ErrBadRequest, clip(id), why)
+// Resolve checks a gateway ID and returns what it carries. A malformed or
+// tampered ID is an error wrapping ErrBadRequest.
+func (g *GatewayStore) Resolve(id string) (Gateway, error) {
+	bad := func(why string) (Gateway, error) {
+		return Gateway{}, fmt.Errorf("%w: gateway %q: %s", ErrBadRequest, httpx.Clip(id), why)
 	}
 	if len(id) > 512 || !strings.HasPrefix(id, gatewayPrefix) {
 		return bad("not a gateway ID")
@@ -107,11 +171,24 @@ func (g *gateways) decode(id string) (appID, relayID string, err error) {
 	if !ok || len(rest) != gatewayNonceLen || !relay.ValidAppID(string(app)) {
 		return bad("malformed content")
 	}
-	return string(app), string(rel), nil
+	return Gateway{ID: id, AppID: string(app), RelayID: string(rel), Tag: gatewayTag(id)}, nil
 }
 
-// gatewayNonceLen is the length of a gateway ID's random nonce.
-const gatewayNonceLen = 8
+// Pin returns the relay where the gateway has an active session; pinned is
+// false when it has none (or the store has no GatewayPins).
+func (g *GatewayStore) Pin(ctx context.Context, gw Gateway) (relayID string, pinned bool, err error) {
+	if g.pins == nil {
+		return "", false, nil
+	}
+	relayID, err = g.pins.GatewayRelay(ctx, gw.AppID, gw.Tag)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("turnkit: gateway pin: %w", err)
+	}
+	return relayID, true, nil
+}
 
 // lengthPrefixed splits a two-byte length and that many bytes off b.
 func lengthPrefixed(b []byte) (field, rest []byte, ok bool) {
@@ -125,68 +202,8 @@ func lengthPrefixed(b []byte) (field, rest []byte, ok bool) {
 	return b[2 : 2+n], b[2+n:], true
 }
 
-// gatewayTag is what a credential's nonce carries of its gateway, and what
-// sessions record: 20 hex digits of the ID's SHA-256.
+// gatewayTag is 20 hex digits of the gateway ID's SHA-256.
 func gatewayTag(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:10])
-}
-
-// gatewayNonce returns a username nonce that carries the gateway's tag:
-// "g", the tag, then random characters.
-func gatewayNonce(tag string) string { return "g" + tag + randomToken(8)[:10] }
-
-// tagFromUsername returns the gateway tag a username carries, or "".
-func tagFromUsername(name string) string {
-	u, err := relay.ParseUsername(name)
-	if err != nil || len(u.Nonce) < 21 || u.Nonce[0] != 'g' {
-		return ""
-	}
-	tag := u.Nonce[1:21]
-	if _, err := hex.DecodeString(tag); err != nil {
-		return ""
-	}
-	return tag
-}
-
-// CreateGateway creates a gateway for the app of key: a persistent relay
-// reservation whose ID the embedder keeps for the lifetime of a room. The
-// balance is not checked here: it is checked at every credential issued
-// through the gateway.
-func (is *Issuer) CreateGateway(ctx context.Context, key string, hostIP netip.Addr) (string, error) {
-	appID, keyID, err := is.auth.appForKey(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if err := is.limits.allow(keyID, appID, is.now()); err != nil {
-		return "", err
-	}
-	regions, err := is.auth.regions(ctx, appID)
-	if err != nil {
-		return "", err
-	}
-	rel, err := is.choose(ctx, hostIP, "", "", regions)
-	if err != nil {
-		return "", err
-	}
-	return is.gateways.encode(appID, rel.ID), nil
-}
-
-// gatewayRelay returns the relay for a credential through a gateway: the
-// relay where the gateway has an active session, or else the best relay
-// for the host IP, as for a regular credential.
-func (is *Issuer) gatewayRelay(ctx context.Context, appID, tag string, hostIP netip.Addr) (RelayEndpoint, error) {
-	relayID, err := is.sessions.GatewayRelay(ctx, appID, tag)
-	if err == nil {
-		if rel, ok := is.endpoint(ctx, relayID); ok {
-			return rel, nil
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return RelayEndpoint{}, fmt.Errorf("turnkit: gateway pin: %w", err)
-	}
-	regions, err := is.auth.regions(ctx, appID)
-	if err != nil {
-		return RelayEndpoint{}, err
-	}
-	return is.choose(ctx, hostIP, "", "", regions)
 }

@@ -96,13 +96,13 @@ func TestGatewayPinning(t *testing.T) {
 		t.Fatal(err)
 	}
 	frankfurt, virginia := netip.MustParseAddr("81.0.0.9"), netip.MustParseAddr("3.0.0.9")
-	id, err := fra.Issuer().CreateGateway(ctx, app.Key, frankfurt)
+	id, err := createGatewayWithKey(ctx, fra, app.Key, frankfurt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	viaGateway := func(host netip.Addr) *turnkit.Credential {
 		t.Helper()
-		c, err := fra.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key, Gateway: id, HostIP: host})
+		c, err := issueWithKey(ctx, fra, app.Key, turnkit.CredentialRequest{Gateway: id, HostIP: host})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestGatewayPinning(t *testing.T) {
 	if b := viaGateway(virginia); b.RelayID != "fra" {
 		t.Fatalf("B from Virginia: relay %s, want fra (pinned)", b.RelayID)
 	}
-	if p, _ := fra.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: app.Key, HostIP: virginia}); p.RelayID != "iad" {
+	if p, _ := issueWithKey(ctx, fra, app.Key, turnkit.CredentialRequest{HostIP: virginia}); p.RelayID != "iad" {
 		t.Fatalf("a regular credential from Virginia went to %s, want iad", p.RelayID)
 	}
 	if err := ra.Close(); err != nil {
@@ -155,11 +155,11 @@ func TestGatewayIDsRoundTrip(t *testing.T) {
 	tk := newTestKit(t, func(c *turnkit.Config) { c.RateLimits = turnkit.RateLimits{PerKey: -1, PerApp: -1} })
 	ctx := context.Background()
 	for i := range 500 {
-		id, err := tk.Issuer().CreateGateway(ctx, tk.app.Key, netip.Addr{})
+		id, err := createGatewayWithKey(ctx, tk.Kit, tk.app.Key, netip.Addr{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tk.Issuer().Issue(ctx, &turnkit.CredentialRequest{Key: tk.app.Key, Gateway: id}); err != nil {
+		if _, err := issueWithKey(ctx, tk.Kit, tk.app.Key, turnkit.CredentialRequest{Gateway: id}); err != nil {
 			t.Fatalf("gateway %d %q: %v", i, id, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -289,3 +290,60 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	turntest.Eventually(t, what, cond)
 }
+
+// issueWithKey authenticates key and issues req for its app, as the HTTP
+// handlers do (without their rate limits).
+func issueWithKey(ctx context.Context, kit *turnkit.Kit, key string, req turnkit.CredentialRequest) (*turnkit.Credential, error) {
+	c, err := kit.Issuer().Authenticate(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	req.AppID, req.KeyID = c.AppID, c.KeyID
+	return kit.Issuer().Issue(ctx, &req)
+}
+
+// createGatewayWithKey authenticates key and creates a gateway for its app.
+func createGatewayWithKey(ctx context.Context, kit *turnkit.Kit, key string, host netip.Addr) (string, error) {
+	c, err := kit.Issuer().Authenticate(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	return kit.Issuer().CreateGateway(ctx, &turnkit.GatewayRequest{AppID: c.AppID, KeyID: c.KeyID, HostIP: host})
+}
+
+// manualTimers makes timers that fire only when the test says, and tells
+// the test of each one made.
+type manualTimers struct{ made chan *manualTimer }
+
+func newManualTimers() *manualTimers { return &manualTimers{made: make(chan *manualTimer, 64)} }
+
+// New makes a timer of duration d; it is an ExchangeConfig.NewTimer.
+func (m *manualTimers) New(d time.Duration) turnkit.Timer {
+	mt := &manualTimer{D: d, c: make(chan time.Time, 1)}
+	m.made <- mt
+	return mt
+}
+
+// Next returns the next timer made, failing the test after 5 seconds.
+func (m *manualTimers) Next(t *testing.T) *manualTimer {
+	t.Helper()
+	select {
+	case mt := <-m.made:
+		return mt
+	case <-time.After(5 * time.Second):
+		t.Fatal("no timer was made")
+		return nil
+	}
+}
+
+// manualTimer is a timer of duration D that fires on Fire.
+type manualTimer struct {
+	D time.Duration
+	c chan time.Time
+}
+
+func (mt *manualTimer) C() <-chan time.Time { return mt.c }
+func (mt *manualTimer) Stop() bool          { return true }
+
+// Fire makes the timer's channel ready.
+func (mt *manualTimer) Fire() { mt.c <- time.Now() }

@@ -1,84 +1,63 @@
 package turnkit
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/turnkit/turnkit/internal/httpx"
 )
 
-// readJSON reads a request body of at most limit bytes and decodes it
-// strictly into v: unknown fields, trailing data and wrong types are
-// ErrBadRequest; an oversized body is ErrBodyTooLarge. An empty body
-// decodes as {}.
-func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return fmt.Errorf("%w: body is over %d bytes", ErrBodyTooLarge, limit)
-		}
-		return fmt.Errorf("%w: reading body: %v", ErrBadRequest, err)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: invalid JSON body: %s", ErrBadRequest, jsonErrorText(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: invalid JSON body: data after the JSON object", ErrBadRequest)
-	}
-	return nil
+// newReader returns the strict body reader of the handlers, wrapping
+// turnkit's error kinds.
+func newReader(limit int64) httpx.Reader {
+	return httpx.Reader{Limit: limit, Errors: httpx.Errors{
+		BadRequest: ErrBadRequest, TooLarge: ErrBodyTooLarge, UnsupportedMedia: ErrUnsupportedMediaType,
+	}}
 }
 
-// jsonErrorText describes a decoding error without echoing large inputs.
-func jsonErrorText(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("field %q must be a %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
-	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if len(msg) > 120 {
-		msg = msg[:120] + "…"
-	}
-	return msg
-}
-
-// writeJSON writes v with the given status. Responses are never cached:
-// they carry credentials or per-request data.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeError writes err as {"detail": "..."} with the status HTTPStatus
-// gives. Server errors are logged without request data and answered with a
-// generic detail.
-func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+// ErrorDetail returns the text of err for an error body: the message
+// without turnkit's prefix, or "internal error" for a failure that is not
+// the client's (logged instead).
+func ErrorDetail(err error) string {
 	status := HTTPStatus(err)
-	detail := strings.TrimPrefix(err.Error(), "turnkit: ")
 	if status >= 500 && status != http.StatusServiceUnavailable {
-		log.Error("request failed", "err", err)
-		detail = "internal error"
+		return "internal error"
 	}
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", http.MethodPost)
+	return strings.TrimPrefix(err.Error(), "turnkit: ")
+}
+
+// WriteErrorHeaders sets the headers an error answer needs: Allow for 405,
+// Retry-After for 429. It is for vendor-shaped handlers that write their
+// own bodies.
+func WriteErrorHeaders(w http.ResponseWriter, err error, allow ...string) {
+	if HTTPStatus(err) == http.StatusMethodNotAllowed && len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
 	}
 	var limited *RateLimitError
 	if errors.As(err, &limited) {
 		w.Header().Set("Retry-After", strconv.Itoa(limited.retryAfterSeconds()))
 	}
-	writeJSON(w, status, map[string]string{"detail": detail})
 }
+
+// writeError writes err as {"detail": "..."} with the status HTTPStatus
+// gives. Server errors are logged without request data and answered with a
+// generic detail.
+func (k *Kit) writeError(w http.ResponseWriter, err error) {
+	logServerError(k.log, err)
+	WriteErrorHeaders(w, err, http.MethodPost)
+	httpx.WriteJSON(w, HTTPStatus(err), map[string]string{"detail": ErrorDetail(err)})
+}
+
+// logServerError logs an error that is the server's fault.
+func logServerError(log *slog.Logger, err error) {
+	if s := HTTPStatus(err); s >= 500 && s != http.StatusServiceUnavailable {
+		log.Error("request failed", "err", err)
+	}
+}
+
+// clientIP returns the client address of r, for relay choice and limits.
+func (k *Kit) clientIP(r *http.Request) netip.Addr { return k.cfg.ClientIP(r) }

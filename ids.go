@@ -6,6 +6,10 @@ import (
 	"encoding/base32"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/turnkit/turnkit/internal/httpx"
 )
 
 // APIKeyPrefix starts every API key turnkit generates, so keys are easy to
@@ -51,3 +55,19 @@ func checkSuppliedKey(key string) error {
 	}
 	return nil
 }
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens user input quoted back in an error detail.
+func clip(s string) string { return httpx.Clip(s) }

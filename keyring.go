@@ -26,36 +26,70 @@ type KeyRing struct {
 
 	mu   sync.Mutex // serialises changes
 	snap atomic.Pointer[ringSnapshot]
+
+	missMu   sync.Mutex // guards lastMiss
+	lastMiss time.Time  // when a miss last reloaded the ring
 }
 
 var _ relay.Secrets = (*KeyRing)(nil)
 
+// ringSnapshot is one read of the ring: every secret by key ID, and the
+// signing one.
 type ringSnapshot struct {
 	byID    map[string]store.Secret
 	current store.Secret
 }
 
-// newKeyRing loads the ring from the store. If supplied is not empty it
-// becomes the signing secret (rotating out the previous one); if the ring
-// has no secret in service, a random one is generated and stored.
-func newKeyRing(ctx context.Context, st store.Secrets, supplied string, overlap time.Duration, now func() time.Time) (*KeyRing, error) {
-	r := &KeyRing{store: st, now: now, overlap: overlap}
+// KeyRingConfig configures a KeyRing. Store is required.
+type KeyRingConfig struct {
+	// Store keeps the secrets; every node sharing it shares the ring.
+	Store store.Secrets
+	// Overlap is how long a rotated-out secret keeps verifying: at least
+	// the longest credential TTL plus the relays' clock skew allowance, so
+	// no credential stops working before it expires. Defaults to 24 hours
+	// and 1 minute (the Issuer's default MaxTTL plus a minute).
+	Overlap time.Duration
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// NewKeyRing loads the ring from cfg.Store. It changes nothing: call
+// EnsureSecret (or Rotate) to put a signing secret in service.
+func NewKeyRing(ctx context.Context, cfg KeyRingConfig) (*KeyRing, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: key ring: Store is required", ErrBadRequest)
+	}
+	if cfg.Overlap <= 0 {
+		cfg.Overlap = 24*time.Hour + time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	r := &KeyRing{store: cfg.Store, now: cfg.Now, overlap: cfg.Overlap}
 	if err := r.Reload(ctx); err != nil {
 		return nil, err
 	}
-	switch cur := r.snap.Load().current; {
-	case supplied != "":
-		if cur.ID != suppliedSecretID([]byte(supplied)) {
-			if _, err := r.Rotate(ctx, []byte(supplied)); err != nil {
-				return nil, err
-			}
-		}
-	case cur.ID == "":
-		if _, err := r.Rotate(ctx, nil); err != nil {
-			return nil, err
-		}
-	}
 	return r, nil
+}
+
+// EnsureSecret puts a signing secret in service if needed and returns its
+// key ID: supplied, when not empty, becomes the signing secret unless it
+// already is (rotating out the previous one, which keeps verifying for the
+// overlap); with supplied empty, a random secret is generated and stored
+// when the ring has none in service. The ring is reloaded first, so a node
+// sees what other nodes did.
+func (r *KeyRing) EnsureSecret(ctx context.Context, supplied []byte) (string, error) {
+	if err := r.Reload(ctx); err != nil {
+		return "", err
+	}
+	cur := r.snap.Load().current
+	switch {
+	case len(supplied) > 0 && cur.ID != suppliedSecretID(supplied):
+		return r.Rotate(ctx, supplied)
+	case len(supplied) == 0 && cur.ID == "":
+		return r.Rotate(ctx, nil)
+	}
+	return cur.ID, nil
 }
 
 // Reload reads the ring from the store, picking up changes other nodes
@@ -74,6 +108,22 @@ func (r *KeyRing) Reload(ctx context.Context) error {
 	}
 	r.snap.Store(snap)
 	return nil
+}
+
+// reloadOnMiss reloads the ring when a credential names a key ID it does
+// not hold — another node may have rotated to a new secret — at most once
+// per interval, so that a stream of made-up key IDs costs one store read
+// per interval. It reports whether it reloaded.
+func (r *KeyRing) reloadOnMiss(ctx context.Context, interval time.Duration) bool {
+	r.missMu.Lock()
+	now := r.now()
+	if !r.lastMiss.IsZero() && now.Sub(r.lastMiss) < interval && !now.Before(r.lastMiss) {
+		r.missMu.Unlock()
+		return false
+	}
+	r.lastMiss = now
+	r.missMu.Unlock()
+	return r.Reload(ctx) == nil
 }
 
 // Current returns the key ID and value of the signing secret.
@@ -124,7 +174,11 @@ func (r *KeyRing) Rotate(ctx context.Context, secret []byte) (string, error) {
 			return "", fmt.Errorf("turnkit: retire relay secret %s: %w", prev.ID, err)
 		}
 	}
-	return id, r.Reload(ctx)
+	if err := r.Reload(ctx); err != nil {
+		return "", err
+	}
+	r.changed(ctx)
+	return id, nil
 }
 
 // Retire stops the secret with the given key ID from verifying at once —
@@ -142,7 +196,20 @@ func (r *KeyRing) Retire(ctx context.Context, keyID string) error {
 	if err := r.store.RetireSecret(ctx, keyID, r.now()); err != nil {
 		return fmt.Errorf("turnkit: retire relay secret %s: %w", keyID, err)
 	}
-	return r.Reload(ctx)
+	if err := r.Reload(ctx); err != nil {
+		return err
+	}
+	r.changed(ctx)
+	return nil
+}
+
+// changed tells the other nodes sharing the store to reload the ring, when
+// the store carries notifications (they reload at their next Sweep
+// anyway).
+func (r *KeyRing) changed(ctx context.Context) {
+	if n, ok := r.store.(store.Notifier); ok {
+		_ = n.Publish(ctx, store.Change{Kind: store.ChangeSecrets}) // best effort: Sweep reloads
+	}
 }
 
 // suppliedSecretID derives the key ID of a secret the embedder supplies, so

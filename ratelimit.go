@@ -1,7 +1,6 @@
 package turnkit
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -10,21 +9,21 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ErrRateLimited is returned when an API key or an app asks for
-// credentials faster than its limit. HTTP status 429, with Retry-After.
-var ErrRateLimited = errors.New("turnkit: rate limited")
-
 // RateLimitError is the error for a request over its rate limit. It wraps
 // ErrRateLimited and says when to retry.
 type RateLimitError struct {
-	// Scope is "key" or "app".
+	// Scope is "key", "app" or "source" (an address that sent too many
+	// wrong API keys).
 	Scope string
 	// RetryAfter is how long until a request would be allowed.
 	RetryAfter time.Duration
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("%v: too many credential requests for this %s; retry after %s", ErrRateLimited, e.Scope, e.RetryAfter.Round(time.Millisecond))
+	if e.Scope == "source" {
+		return fmt.Sprintf("%v: too many requests with invalid API keys from this address; retry after %s", ErrRateLimited, e.RetryAfter.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%v: too many requests for this %s; retry after %s", ErrRateLimited, e.Scope, e.RetryAfter.Round(time.Millisecond))
 }
 
 // Unwrap returns ErrRateLimited.
@@ -36,33 +35,40 @@ func (e *RateLimitError) retryAfterSeconds() int {
 	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
 }
 
-// RateLimits bounds how fast credentials are issued. The zero value means
-// the defaults; a negative rate turns that limit off.
+// RateLimits bounds how fast an API key and an app may call an endpoint.
+// The zero value means the defaults; a negative rate turns that limit off.
+//
+// The defaults carry a crowd that arrives at once: one backend minting
+// for a 5,000-person webinar that starts within a minute asks for about 85
+// credentials a second on average, in bursts of hundreds; the per-key
+// bucket of 2,000 with 200 a second more absorbs such a start without a
+// 429, while a leaked key still cannot mint more than 200 a second for
+// long.
 type RateLimits struct {
 	// PerKey is the sustained rate per API key, in requests per second.
-	// Defaults to 20.
+	// Defaults to 200.
 	PerKey float64
-	// PerKeyBurst is the burst per API key. Defaults to twice PerKey.
+	// PerKeyBurst is the burst per API key. Defaults to ten times PerKey.
 	PerKeyBurst int
 	// PerApp is the sustained rate per app, over all its keys. Defaults to
-	// 100.
+	// 500.
 	PerApp float64
-	// PerAppBurst is the burst per app. Defaults to twice PerApp.
+	// PerAppBurst is the burst per app. Defaults to ten times PerApp.
 	PerAppBurst int
 }
 
 func (r RateLimits) withDefaults() RateLimits {
 	if r.PerKey == 0 {
-		r.PerKey = 20
+		r.PerKey = 200
 	}
 	if r.PerKeyBurst <= 0 {
-		r.PerKeyBurst = max(1, int(2*r.PerKey))
+		r.PerKeyBurst = max(1, int(10*r.PerKey))
 	}
 	if r.PerApp == 0 {
-		r.PerApp = 100
+		r.PerApp = 500
 	}
 	if r.PerAppBurst <= 0 {
-		r.PerAppBurst = max(1, int(2*r.PerApp))
+		r.PerAppBurst = max(1, int(10*r.PerApp))
 	}
 	return r
 }
@@ -86,7 +92,7 @@ func newLimiters(cfg RateLimits, size int) *limiters {
 // a *RateLimitError and takes nothing.
 func (l *limiters) allow(keyID, appID string, now time.Time) error {
 	var taken []*rate.Reservation
-	for _, b := range []struct {
+	for _, b := range [...]struct {
 		scope string
 		cache *lru.Cache[string, *rate.Limiter]
 		id    string
@@ -96,7 +102,7 @@ func (l *limiters) allow(keyID, appID string, now time.Time) error {
 		{"key", l.keys, keyID, l.cfg.PerKey, l.cfg.PerKeyBurst},
 		{"app", l.apps, appID, l.cfg.PerApp, l.cfg.PerAppBurst},
 	} {
-		if b.r < 0 {
+		if b.r < 0 || b.id == "" {
 			continue
 		}
 		lim, ok := b.cache.Get(b.id)

@@ -61,7 +61,7 @@ func TestIssueRateLimits(t *testing.T) {
 func TestRateLimitsOff(t *testing.T) {
 	tk := newTestKit(t, func(c *turnkit.Config) { c.RateLimits = turnkit.RateLimits{PerKey: -1, PerApp: -1} })
 	for i := range 100 {
-		if _, err := tk.Issuer().Issue(context.Background(), &turnkit.CredentialRequest{Key: tk.app.Key}); err != nil {
+		if _, err := issueWithKey(context.Background(), tk.Kit, tk.app.Key, turnkit.CredentialRequest{}); err != nil {
 			t.Fatalf("request %d with limits off: %v", i, err)
 		}
 	}

@@ -9,11 +9,18 @@ import (
 	"time"
 )
 
-// Config configures a relay Server. The zero value is usable once Secrets is
-// set: it listens on UDP and TCP 127.0.0.1:3478 with the default peer policy.
+// Config configures a relay Server. The zero value is usable once Secrets
+// (or Authenticator) is set: it listens on UDP and TCP 127.0.0.1:3478 with
+// the default peer policy.
 type Config struct {
-	// ID identifies this relay in sessions and in the fleet. Defaults to a
-	// random ID chosen at New.
+	// ID identifies this relay in sessions and in the fleet. Defaults to
+	// "relay-" and a hash of the host name, RelayIP and the listeners'
+	// bound addresses and ports, computed once they are bound: relays
+	// running at the same time get different IDs (they cannot bind the same
+	// ports, so two relays on port 0 differ too), and a relay restarted on
+	// the same host, addresses and ports gets its ID back, so the sessions
+	// a crashed run left open can be closed under it. Relays that share
+	// their ports through SO_REUSEPORT must set distinct IDs.
 	ID string
 
 	// Region is the relay's region slug, reported to the issuer. Defaults
@@ -24,8 +31,9 @@ type Config struct {
 	Realm string
 
 	// UDPAddrs are the addresses of the UDP listeners ("host:port").
-	// When UDPAddrs, TCPAddrs and TLSAddrs are all empty, the relay listens
-	// on UDP and TCP 127.0.0.1:3478.
+	// When no address and no socket (UDPAddrs, TCPAddrs, TLSAddrs,
+	// PacketConns, Listeners, TLSListeners) is given, the relay listens on
+	// UDP and TCP 127.0.0.1:3478.
 	UDPAddrs []string
 	// TCPAddrs are the addresses of the plain TCP listeners.
 	TCPAddrs []string
@@ -35,21 +43,51 @@ type Config struct {
 	// TLSConfig is the server TLS configuration for TLSAddrs.
 	TLSConfig *tls.Config
 
+	// PacketConns are UDP sockets the caller opened (for example several
+	// on one port with SO_REUSEPORT, or one from a socket-activated
+	// service), served as the relay's own UDP listeners are: the same
+	// guard, admission and metering, and ListenerBufferBytes applied to
+	// each *net.UDPConn. They add to UDPAddrs. The relay owns them from
+	// New on and closes them at Close; if New fails, it leaves them open.
+	PacketConns []net.PacketConn
+	// Listeners are plain TCP listeners the caller opened, served and
+	// closed as PacketConns are. They add to TCPAddrs.
+	Listeners []net.Listener
+	// TLSListeners are listeners the caller opened that already speak TLS
+	// (tls.NewListener, or a certificate manager's), for turns: URLs. They
+	// need no TLSConfig, and are served and closed as PacketConns are.
+	// They add to TLSAddrs.
+	TLSListeners []net.Listener
+
 	// RelayIP is the address the relay puts in XOR-RELAYED-ADDRESS: the
-	// address peers send to. Defaults to the IP of the first listener,
+	// address peers send to. Its family is the one the relay allocates: an
+	// Allocate that asks for the other one gets 440 (Address Family not
+	// Supported). Defaults to the IP of the first listener (addresses
+	// first, in the order UDP, TCP, TLS, then sockets in the same order),
 	// which must then not be unspecified (0.0.0.0 or ::).
 	RelayIP netip.Addr
-	// RelayBindIP is the local address relayed sockets bind to. Defaults to
-	// RelayIP.
+	// RelayBindIP is the local address relayed sockets bind to: an address
+	// of RelayIP's family, or an unspecified one (0.0.0.0 for IPv4, :: for
+	// either). Defaults to RelayIP.
 	RelayBindIP netip.Addr
 	// PublicHost is the host name or address put in the stun:, turn: and
 	// turns: URLs the issuer hands out. Defaults to RelayIP.
 	PublicHost string
 
-	// Secrets looks up relay secrets by key ID. Required.
+	// Secrets looks up relay secrets by key ID, for credentials in
+	// turnkit's REST API form: the relay authenticates with
+	// NewRESTAuthenticator(Secrets). StaticSecrets holds them in memory.
+	// Exactly one of Secrets and Authenticator is required.
 	Secrets Secrets
-	// Admitter, if set, is asked at every Allocate whether the app behind
-	// the credential may allocate. Nil admits every valid credential.
+	// Authenticator, if set, authenticates every TURN request instead:
+	// it turns a username into its password and identity (see
+	// Authenticator). Exactly one of Secrets and Authenticator is
+	// required; to accept other credentials besides turnkit's, chain
+	// NewRESTAuthenticator in it.
+	Authenticator Authenticator
+	// Admitter, if set, is asked at every Allocate and at every Refresh
+	// that extends an allocation whether the app behind the credential may
+	// hold one now (see Admitter). Nil admits every valid credential.
 	Admitter Admitter
 	// Sink, if set, receives session events. Events are delivered in order
 	// from one goroutine, never from the packet path.
@@ -85,17 +123,49 @@ type Config struct {
 	// ChannelBind for a new channel past it gets 508. Defaults to 64.
 	MaxChannelsPerAllocation int
 
-	// UnauthReplyRatio bounds what the relay sends a source without
-	// MESSAGE-INTEGRITY (401 challenges, Binding responses) to this many
-	// times the STUN bytes received from it, so spoofed floods are not
-	// amplified. Defaults to 1: never more bytes out than in. A client's
-	// first unauthenticated request is then answered when its
-	// retransmission has paid for the reply (one or two RTOs). Negative
-	// turns the budget off.
-	UnauthReplyRatio float64
-	// UnauthReplyRate caps unauthenticated replies per source, per second.
-	// Defaults to 10.
-	UnauthReplyRate float64
+	// AmplificationFactor bounds the bytes the relay sends a UDP source
+	// without MESSAGE-INTEGRITY (401 challenges, Binding responses, other
+	// errors before authentication) to this many times the bytes of the
+	// STUN requests received from it, as QUIC bounds a server before it has
+	// validated the client's address (RFC 9000 8.1). A request pays for its
+	// own reply, so the first request from any source is answered at once:
+	// the 401 to the smallest valid Allocate (28 bytes) is 68 bytes with the
+	// default realm, 2.4 times its size; a Realm longer than 23 bytes makes
+	// it more than 3 times. There is no per-source rate of replies, which a
+	// NAT would exceed and a flood spoofed from a victim's address would
+	// spend. Defaults to 3, QUIC's limit. Negative removes the bound.
+	AmplificationFactor int
+	// UnauthBytesPerSecond caps the bytes of unauthenticated UDP replies
+	// the whole relay sends per second, with a burst of one second's
+	// worth, so that a flood spoofed from many addresses reflects a bounded
+	// total. Defaults to 1 MiB/s: about 15,000 challenges a second, ten
+	// times the allocations a second a 2-core relay completes (honest
+	// clients never meet the cap), and at most 8 Mbit/s of reflection,
+	// less than the relay answers uncapped (1 to 1.7 MiB/s of 401s on 2
+	// cores). Negative removes the cap.
+	UnauthBytesPerSecond int
+	// DisableAdmission turns AmplificationFactor and UnauthBytesPerSecond
+	// off. It exists to measure what admission costs; leave it false.
+	DisableAdmission bool
+
+	// TCPIdleTimeout is how long a TCP or TLS connection may stay open
+	// without holding an allocation: from accept (TLS handshake and first
+	// STUN message included) until an Allocate on it succeeds. A connection
+	// also closes when its allocation ends. Defaults to 60 seconds, as
+	// coturn. Negative means no deadline.
+	TCPIdleTimeout time.Duration
+	// MaxPendingTCPConnsPerSource caps the TCP and TLS connections from one
+	// source IP that hold no allocation yet; past it, new ones are closed
+	// at once. Connections that hold an allocation do not count, so a crowd
+	// behind one NAT is limited by the allocation quotas alone. Defaults
+	// to 64. Negative means no cap.
+	MaxPendingTCPConnsPerSource int
+	// MaxTCPConnsPerListener caps the open connections of each TCP or TLS
+	// listener. At the cap, a new connection displaces the listener's
+	// oldest one that holds no allocation, and is closed only when every
+	// connection holds one. Defaults to MaxAllocations plus 1024. Negative
+	// means no cap.
+	MaxTCPConnsPerListener int
 
 	// AllocationBitrate caps each allocation's relayed payload, in bits per
 	// second, in each direction (to the peer and to the client); packets
@@ -145,15 +215,28 @@ const (
 	defaultUsageInterval  = 10 * time.Second
 	defaultBitrate        = 50_000_000
 	defaultPerAllocation  = 64
+
+	defaultAmplification        = 3       // QUIC's anti-amplification limit
+	defaultUnauthBytesPerSecond = 1 << 20 // see UnauthBytesPerSecond
+	defaultTCPIdleTimeout       = 60 * time.Second
+	defaultPendingPerSource     = 64
 )
 
 // withDefaults validates c and returns a copy with zero fields defaulted.
 func (c Config) withDefaults() (Config, error) {
-	if c.Secrets == nil {
-		return c, fmt.Errorf("relay: config: Secrets is required")
+	switch {
+	case c.Secrets == nil && c.Authenticator == nil:
+		return c, fmt.Errorf("relay: config: Secrets or Authenticator is required")
+	case c.Secrets != nil && c.Authenticator != nil:
+		return c, fmt.Errorf("relay: config: set Secrets or Authenticator, not both (chain NewRESTAuthenticator(Secrets) in the Authenticator)")
 	}
-	if c.ID == "" {
-		c.ID = "relay-" + randomID(10)
+	if ss, ok := c.Secrets.(StaticSecrets); ok {
+		if err := ss.validate(); err != nil {
+			return c, err
+		}
+	}
+	if err := c.checkSockets(); err != nil {
+		return c, err
 	}
 	if c.Region == "" {
 		c.Region = defaultRegion
@@ -161,7 +244,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Realm == "" {
 		c.Realm = defaultRealm
 	}
-	if len(c.UDPAddrs) == 0 && len(c.TCPAddrs) == 0 && len(c.TLSAddrs) == 0 {
+	if len(c.UDPAddrs) == 0 && len(c.TCPAddrs) == 0 && len(c.TLSAddrs) == 0 &&
+		len(c.PacketConns) == 0 && len(c.Listeners) == 0 && len(c.TLSListeners) == 0 {
 		c.UDPAddrs = []string{defaultListen}
 		c.TCPAddrs = []string{defaultListen}
 	}
@@ -181,6 +265,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if !c.RelayBindIP.IsValid() {
 		c.RelayBindIP = c.RelayIP
+	}
+	c.RelayBindIP = c.RelayBindIP.Unmap()
+	if c.RelayBindIP.Is4() != c.RelayIP.Is4() && !(c.RelayIP.Is4() && c.RelayBindIP == netip.IPv6Unspecified()) {
+		return c, fmt.Errorf("relay: config: RelayBindIP %s cannot bind sockets for RelayIP %s: use an address of its family or an unspecified one", c.RelayBindIP, c.RelayIP)
 	}
 	if c.PublicHost == "" {
 		c.PublicHost = c.RelayIP.String()
@@ -211,11 +299,20 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxChannelsPerAllocation <= 0 {
 		c.MaxChannelsPerAllocation = defaultPerAllocation
 	}
-	if c.UnauthReplyRatio == 0 {
-		c.UnauthReplyRatio = 1
+	if c.AmplificationFactor == 0 {
+		c.AmplificationFactor = defaultAmplification
 	}
-	if c.UnauthReplyRate <= 0 {
-		c.UnauthReplyRate = 10
+	if c.UnauthBytesPerSecond == 0 {
+		c.UnauthBytesPerSecond = defaultUnauthBytesPerSecond
+	}
+	if c.TCPIdleTimeout == 0 {
+		c.TCPIdleTimeout = defaultTCPIdleTimeout
+	}
+	if c.MaxPendingTCPConnsPerSource == 0 {
+		c.MaxPendingTCPConnsPerSource = defaultPendingPerSource
+	}
+	if c.MaxTCPConnsPerListener == 0 {
+		c.MaxTCPConnsPerListener = c.MaxAllocations + 1024
 	}
 	if c.AllocationBitrate == 0 {
 		c.AllocationBitrate = defaultBitrate
@@ -232,8 +329,43 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// firstListenerIP returns the IP of the first configured listener address.
+// checkSockets refuses nil sockets and sockets without an IP address.
+func (c Config) checkSockets() error {
+	for i, pc := range c.PacketConns {
+		if pc == nil {
+			return fmt.Errorf("relay: config: PacketConns[%d] is nil", i)
+		}
+		if _, ok := addrPortOf(pc.LocalAddr()); !ok {
+			return fmt.Errorf("relay: config: PacketConns[%d] has no IP address: %s", i, pc.LocalAddr())
+		}
+	}
+	for name, list := range map[string][]net.Listener{"Listeners": c.Listeners, "TLSListeners": c.TLSListeners} {
+		for i, ln := range list {
+			if ln == nil {
+				return fmt.Errorf("relay: config: %s[%d] is nil", name, i)
+			}
+			if _, ok := addrPortOf(ln.Addr()); !ok {
+				return fmt.Errorf("relay: config: %s[%d] has no IP address: %s", name, i, ln.Addr())
+			}
+		}
+	}
+	return nil
+}
+
+// firstListenerIP returns the IP of the first configured listener: the
+// first address, else the first socket.
 func firstListenerIP(c Config) (netip.Addr, error) {
+	var sockets []net.Addr
+	for _, pc := range c.PacketConns {
+		sockets = append(sockets, pc.LocalAddr())
+	}
+	for _, ln := range append(append([]net.Listener(nil), c.Listeners...), c.TLSListeners...) {
+		sockets = append(sockets, ln.Addr())
+	}
+	if len(c.UDPAddrs) == 0 && len(c.TCPAddrs) == 0 && len(c.TLSAddrs) == 0 && len(sockets) > 0 {
+		ap, _ := addrPortOf(sockets[0]) // checkSockets made sure it has an IP
+		return ap.Addr(), nil
+	}
 	for _, list := range [][]string{c.UDPAddrs, c.TCPAddrs, c.TLSAddrs} {
 		for _, a := range list {
 			host, _, err := net.SplitHostPort(a)

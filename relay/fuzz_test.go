@@ -33,9 +33,8 @@ func FuzzRelayDatagram(f *testing.F) {
 		f.Add(s)
 	}
 	// The liveness check below sends a Binding request per input from one
-	// source: the unauthenticated reply budget (tested on its own) would
-	// throttle it to its per-source rate.
-	s, err := New(Config{UDPAddrs: []string{"127.0.0.1:0"}, Secrets: fuzzSecrets{}, UnauthReplyRatio: -1})
+	// source, under the default admission: each request pays for its reply.
+	s, err := New(Config{UDPAddrs: []string{"127.0.0.1:0"}, Secrets: fuzzSecrets{}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -78,15 +77,20 @@ func FuzzRelayDatagram(f *testing.F) {
 }
 
 // FuzzStreamGuard feeds arbitrary bytes, in arbitrary chunks, to the TCP
-// stream guard: nothing panics and it never hands pion more bytes than
-// came in.
+// stream guard, on a connection with or without an allocation: nothing
+// panics, it never hands pion more bytes than came in, what it hands pion
+// is a run of whole frames, and once it has refused the stream it holds
+// nothing more.
 func FuzzStreamGuard(f *testing.F) {
-	f.Add([]byte{0x40, 0x00, 0x00, 0x01, 'h', 0, 0, 0, 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint8(3))
-	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"), uint8(1))
+	f.Add([]byte{0x40, 0x00, 0x00, 0x01, 'h', 0, 0, 0, 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint8(3), true)
+	f.Add([]byte{0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x40, 0x00, 0x00, 0x02, 'h', 'i', 0, 0}, uint8(7), false)
+	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"), uint8(1), false)
+	f.Add([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03}, uint8(2), false) // TLS ClientHello
+	f.Add([]byte{0x00, 0x01, 0x00}, uint8(1), false)                                                 // truncated STUN header
 	srv := &Server{cfg: Config{Realm: "turnkit", Secrets: fuzzSecrets{}, Now: time.Now}}
 	policy, _ := NewPeerPolicy(nil, nil)
 	srv.peers = newPeerRules(policy, nil)
-	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, channelData bool) {
 		a, b := net.Pipe()
 		defer a.Close()
 		defer b.Close()
@@ -94,10 +98,20 @@ func FuzzStreamGuard(f *testing.F) {
 		g := streamGuard{srv: srv}
 		step := int(chunk%64) + 1
 		for i := 0; i < len(data); i += step {
-			g.feed(data[i:min(i+step, len(data))], a)
+			g.feed(data[i:min(i+step, len(data))], a, channelData)
 		}
 		if len(g.ready)+len(g.in) > len(data) {
 			t.Fatalf("guard holds %d+%d bytes from %d in", len(g.ready), len(g.in), len(data))
+		}
+		if g.err != nil && len(g.in) > 0 {
+			t.Fatalf("guard refused the stream but holds %d bytes", len(g.in))
+		}
+		for r := g.ready; len(r) > 0; {
+			n := frameLen(r, channelData)
+			if n <= 0 {
+				t.Fatalf("guard handed on bytes that are not whole frames: %x", r)
+			}
+			r = r[n:]
 		}
 	})
 }

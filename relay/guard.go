@@ -17,6 +17,12 @@ import (
 // refuses the whole request instead: an authenticated request gets 403
 // Forbidden, signed with the credential's key; a Send indication is
 // dropped; a ChannelBind with more than one peer address gets 400.
+//
+// A peer on the relay's own host is refused unless it is the relayed
+// address of a live allocation: pion's permissions are per IP, so without
+// the guard a CreatePermission for one of the host's ports would be granted
+// for the whole IP once another allocation lives there, and the packets
+// then dropped one by one. The guard answers it with 403 instead.
 
 // magicCookie is the fixed STUN magic cookie (RFC 8489 5).
 const magicCookie = 0x2112A442
@@ -58,7 +64,10 @@ func (s *Server) inspect(msg []byte, src net.Addr) (guardVerdict, []byte) {
 	default:
 		allowed := true
 		for _, p := range peers {
-			if !s.peers.permit(src, net.IP(p.Addr().AsSlice())) || (method == stun.MethodSend && !s.peers.sendable(p)) {
+			// permit judges the IP, as pion's permissions do; sendable also
+			// judges the port on the relay's own host, where only live
+			// relayed addresses are reachable.
+			if !s.peers.permit(src, net.IP(p.Addr().AsSlice())) || !s.peers.sendable(p) {
 				allowed = false
 				break
 			}
@@ -172,99 +181,4 @@ func decodeXORAddress(v []byte, tid [stun.TransactionIDSize]byte) (netip.AddrPor
 		return netip.AddrPortFrom(netip.AddrFrom16(ip).Unmap(), port), true
 	}
 	return netip.AddrPort{}, false
-}
-
-// guardedPacketConn is a UDP listener whose reads pass the guard and whose
-// unauthenticated replies stay within the reply budget.
-type guardedPacketConn struct {
-	net.PacketConn
-	srv    *Server
-	budget *replyBudget // nil when UnauthReplyRatio is negative
-}
-
-// WriteTo drops an unauthenticated reply the source has not paid for.
-func (c *guardedPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	if c.budget != nil && unauthenticatedResponse(p) && !c.budget.allow(addr, len(p)) {
-		c.srv.stats.unauthDropped.Add(1)
-		return len(p), nil
-	}
-	return c.PacketConn.WriteTo(p, addr)
-}
-
-func (c *guardedPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	for {
-		n, addr, err := c.PacketConn.ReadFrom(p)
-		if err != nil {
-			return n, addr, err
-		}
-		if c.budget != nil && n >= 20 && p[0]&0xC0 == 0 {
-			c.budget.received(addr, n)
-		}
-		switch v, resp := c.srv.inspect(p[:n], addr); v {
-		case guardPass:
-			return n, addr, nil
-		case guardReply:
-			_, _ = c.PacketConn.WriteTo(resp, addr)
-		}
-	}
-}
-
-// streamGuard frames a client's TCP byte stream (STUN messages and padded
-// ChannelData) so the guard sees whole messages; it hands pion only the
-// frames that pass.
-type streamGuard struct {
-	srv   *Server
-	in    []byte // bytes read, not yet framed
-	ready []byte // framed bytes that passed, for Read
-}
-
-// frameLen returns the length of the frame at the start of b, 0 if b does
-// not hold a whole frame yet, or -1 if b does not start with a frame.
-func frameLen(b []byte) int {
-	if len(b) < 4 {
-		return 0
-	}
-	switch {
-	case b[0]&0xC0 == 0:
-		if len(b) < 20 {
-			return 0
-		}
-		n := 20 + int(binary.BigEndian.Uint16(b[2:4]))
-		if len(b) < n {
-			return 0
-		}
-		return n
-	case b[0]&0xC0 == 0x40:
-		n := 4 + (int(binary.BigEndian.Uint16(b[2:4]))+3)&^3
-		if len(b) < n {
-			return 0
-		}
-		return n
-	}
-	return -1
-}
-
-// feed adds bytes read from conn and moves the complete frames that pass to
-// ready; a refused request's response is written to conn.
-func (g *streamGuard) feed(b []byte, conn net.Conn) {
-	g.in = append(g.in, b...)
-	for {
-		n := frameLen(g.in)
-		if n < 0 { // not a TURN stream: hand the rest to pion, which will fail it
-			g.ready = append(g.ready, g.in...)
-			g.in = g.in[:0]
-			return
-		}
-		if n == 0 {
-			return
-		}
-		frame := g.in[:n]
-		switch v, resp := g.srv.inspect(frame, conn.RemoteAddr()); v {
-		case guardPass:
-			g.ready = append(g.ready, frame...)
-		case guardReply:
-			_, _ = conn.Write(resp)
-		}
-		g.in = append(g.in[:0], g.in[n:]...)
-	}
 }

@@ -21,6 +21,7 @@ type rawClient struct {
 	conn                     net.PacketConn
 	server                   net.Addr
 	user, pass, realm, nonce string
+	relayed                  netip.AddrPort // XOR-RELAYED-ADDRESS, once allocated
 }
 
 func newRawClient(t *testing.T, s *relay.Server) *rawClient {
@@ -97,6 +98,12 @@ func (c *rawClient) allocate() {
 	if res = c.do(stun.MethodAllocate, transport); res.Type.Class != stun.ClassSuccessResponse {
 		c.t.Fatalf("Allocate: %s", res)
 	}
+	var relayed stun.XORMappedAddress
+	if err := relayed.GetFromAs(res, stun.AttrXORRelayedAddress); err != nil {
+		c.t.Fatalf("Allocate response without XOR-RELAYED-ADDRESS: %v", err)
+	}
+	ip, _ := netip.AddrFromSlice(relayed.IP)
+	c.relayed = netip.AddrPortFrom(ip.Unmap(), uint16(relayed.Port))
 	if res.Contains(stun.AttrSoftware) {
 		c.t.Errorf("the Allocate response carries a SOFTWARE attribute")
 	}
@@ -319,4 +326,69 @@ func TestPerAllocationCaps(t *testing.T) {
 	ok("refresh of channel 1", c.request(stun.MethodChannelBind, v4("127.0.0.3", 9)))
 	c.channel = 0x4002
 	c.expectError("channel 2", c.request(stun.MethodChannelBind, v4("127.0.0.4", 9)), stun.CodeInsufficientCapacity)
+}
+
+// TestOwnHostPorts: a CreatePermission or ChannelBind naming the relay's own
+// host at a port that is not a live relayed address (its UDP and TCP
+// listeners, a plain port) gets 403, signed, even while another allocation
+// lives on the same IP, which pion's per-IP permissions would otherwise
+// grant; one naming another allocation's relayed address is granted, and
+// data flows between the two clients.
+func TestOwnHostPorts(t *testing.T) {
+	s := newRelay(t, nil)
+	plain, _ := sink(t, "udp4", "127.0.0.1:0")
+	a, b := newRawClient(t, s), newRawClient(t, s)
+	a.allocate()
+	b.allocate()
+	if !b.relayed.Addr().IsLoopback() {
+		t.Fatalf("relayed address %s: want one on the relay's loopback address", b.relayed)
+	}
+	own := map[string]peer{
+		"the UDP listener": v4("127.0.0.1", uint16(s.UDPAddrs()[0].(*net.UDPAddr).Port)),
+		"the TCP listener": v4("127.0.0.1", uint16(s.TCPAddrs()[0].(*net.TCPAddr).Port)),
+		"a plain port":     v4("127.0.0.1", portOf(plain)),
+		"a free port":      v4("127.0.0.1", 9),
+		"in IPv6 form":     v6("::ffff:127.0.0.1", portOf(plain)),
+	}
+	refusedBefore := s.Stats().PeerRefused
+	for name, p := range own {
+		a.expectError("CreatePermission to "+name, a.request(stun.MethodCreatePermission, p), stun.CodeForbidden)
+		a.expectError("ChannelBind to "+name, a.request(stun.MethodChannelBind, p), stun.CodeForbidden)
+	}
+	if got := s.Stats().PeerRefused - refusedBefore; got != uint64(2*len(own)) {
+		t.Errorf("PeerRefused grew by %d, want %d", got, 2*len(own))
+	}
+
+	toB := v4(b.relayed.Addr().String(), b.relayed.Port())
+	toA := v4(a.relayed.Addr().String(), a.relayed.Port())
+	for what, m := range map[string]*stun.Message{
+		"A permits B's relayed address": a.request(stun.MethodCreatePermission, toB),
+		"B permits A's relayed address": b.request(stun.MethodCreatePermission, toA),
+		"A binds a channel to B":        a.request(stun.MethodChannelBind, toB),
+	} {
+		if m.Type.Class != stun.ClassSuccessResponse {
+			t.Fatalf("%s: %s", what, m)
+		}
+	}
+	a.sendData([]byte("a to b"), toB)
+	buf := make([]byte, 1500)
+	_ = b.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		n, _, err := b.conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("B received nothing from A: %v", err)
+		}
+		m := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+		var data stun.RawAttribute
+		if m.Decode() != nil || m.Type != stun.NewType(stun.MethodData, stun.ClassIndication) {
+			continue
+		}
+		if v, err := m.Get(stun.AttrData); err == nil {
+			data.Value = v
+		}
+		if string(data.Value) != "a to b" {
+			t.Fatalf("B received %q", data.Value)
+		}
+		break
+	}
 }

@@ -5,31 +5,54 @@ import (
 	"time"
 )
 
-// Secrets gives the relay the secrets that credentials are signed with.
+// Secrets gives the relay the secrets that credentials are signed with: the
+// relay's default authenticator (NewRESTAuthenticator) finds the secret by
+// the key ID in the username. StaticSecrets is an implementation held in
+// memory.
 //
 // Secret is called for every authenticated TURN request, on the request
 // path: implementations answer from memory and must not block on I/O. It
 // returns the secret with the given key ID if that secret still verifies at
-// time now, and false otherwise (unknown, or retired before now).
+// time now, and false otherwise (unknown, or retired before now). It is
+// called from several goroutines at once.
 type Secrets interface {
 	Secret(keyID string, now time.Time) (secret []byte, ok bool)
 }
 
-// AdmitRequest describes an Allocate that passed authentication. New fields
-// may be added.
+// AdmitRequest describes an Allocate, or a Refresh that extends an
+// allocation, whose credential the authenticator accepted. New fields may
+// be added.
 type AdmitRequest struct {
 	// Username is the TURN username of the request.
 	Username string
-	// AppID is the app the username belongs to.
+	// AppID is the app the username belongs to (Identity.AppID).
 	AppID string
 	// RelayID identifies the relay asked.
 	RelayID string
+	// Method is MethodAllocate or MethodRefresh.
+	Method Method
+	// KeyID is the ID of the API key that minted the credential
+	// (Identity.KeyID), empty if unknown: an admitter refuses the
+	// credentials of a revoked key by it.
+	KeyID string
+	// Gateway is the tag of the gateway the credential was issued through
+	// (Identity.Gateway), empty if none.
+	Gateway string
 }
 
-// Admitter decides whether the app behind a valid credential may allocate
-// now (for example, that it is not paused). It is called on the request
-// path at every Allocate and should answer from memory or a cache. A
-// non-nil error refuses the allocation with 401.
+// Admitter decides whether the app behind a valid credential may allocate,
+// or keep an allocation, now: that the app is not paused, that its API key
+// was not revoked. It is called on the request path at every Allocate and
+// at every Refresh with a non-zero lifetime (a Refresh that deletes an
+// allocation is always allowed), from several goroutines at once; it should
+// answer from memory or a cache.
+//
+// A non-nil error refuses the request. An Allocate is answered 401
+// Unauthorized, as for a bad credential. A Refresh is answered 403
+// Forbidden, signed with the credential: the client's allocation is not
+// extended and ends when its current lifetime runs out (pion's client
+// logs the failed refresh and goes on sending until then; Server.EndSessions
+// ends it at once).
 type Admitter interface {
 	Admit(ctx context.Context, req *AdmitRequest) error
 }
@@ -41,9 +64,15 @@ type SessionEvent struct {
 	SessionID string
 	// Username is the TURN username the allocation was made with.
 	Username string
-	// AppID is the app the username belongs to; empty for usernames that
-	// are not in turnkit's form.
+	// AppID is the app the session is attributed to: Identity.AppID, as
+	// the authenticator answered at Allocate.
 	AppID string
+	// KeyID is the ID of the API key that minted the credential
+	// (Identity.KeyID), empty if unknown.
+	KeyID string
+	// Gateway is the tag of the gateway the credential was issued through
+	// (Identity.Gateway), empty if none.
+	Gateway string
 	// RelayID identifies the relay.
 	RelayID string
 	// Instance identifies this run of the relay: it is new at every New,

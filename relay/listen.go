@@ -1,45 +1,52 @@
 package relay
 
-// This file opens the relay's listeners and derives its URLs and own addresses.
+// This file opens the relay's listeners, adopts the caller's sockets, and
+// derives the relay's URLs and own addresses.
 
 import (
 	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 )
 
-// listen opens the configured listeners.
+// listen opens the configured listeners and adopts the caller's sockets,
+// in the order UDP, TCP, TLS, each with its addresses before its sockets.
 func (s *Server) listen() error {
 	for _, a := range s.cfg.UDPAddrs {
 		pc, err := net.ListenPacket("udp", a)
 		if err != nil {
 			return fmt.Errorf("relay: listen udp %s: %w", a, err)
 		}
-		s.packetConns = append(s.packetConns, pc)
-		if uc, ok := pc.(*net.UDPConn); ok && s.cfg.ListenerBufferBytes > 0 {
-			r, w := setBuffers(uc, s.cfg.ListenerBufferBytes)
-			s.buffers = append(s.buffers, SocketBuffer{Addr: pc.LocalAddr().String(),
-				Requested: s.cfg.ListenerBufferBytes, Read: r, Write: w})
-		}
-		s.addURL("turn", pc.LocalAddr(), "udp")
+		s.opened = append(s.opened, pc)
+		s.addPacketConn(pc)
+	}
+	for _, pc := range s.cfg.PacketConns {
+		s.addPacketConn(pc)
 	}
 	for _, a := range s.cfg.TCPAddrs {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("relay: listen tcp %s: %w", a, err)
 		}
-		s.listeners = append(s.listeners, newTrackedListener(ln, s))
-		s.addURL("turn", ln.Addr(), "tcp")
+		s.opened = append(s.opened, ln)
+		s.addListener(ln, "turn")
+	}
+	for _, ln := range s.cfg.Listeners {
+		s.addListener(ln, "turn")
 	}
 	for _, a := range s.cfg.TLSAddrs {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("relay: listen tls %s: %w", a, err)
 		}
-		s.listeners = append(s.listeners, newTrackedListener(tls.NewListener(ln, s.cfg.TLSConfig), s))
-		s.addURL("turns", ln.Addr(), "tcp")
+		s.opened = append(s.opened, ln)
+		s.addListener(tls.NewListener(ln, s.cfg.TLSConfig), "turns")
+	}
+	for _, ln := range s.cfg.TLSListeners {
+		s.addListener(ln, "turns")
 	}
 	if len(s.packetConns) > 0 {
 		s.urls = append([]string{"stun:" + s.hostPort(s.packetConns[0].LocalAddr())}, s.urls...)
@@ -47,13 +54,36 @@ func (s *Server) listen() error {
 	return nil
 }
 
+// addPacketConn serves a UDP socket, the relay's or the caller's.
+func (s *Server) addPacketConn(pc net.PacketConn) {
+	s.packetConns = append(s.packetConns, pc)
+	if uc, ok := pc.(*net.UDPConn); ok && s.cfg.ListenerBufferBytes > 0 {
+		r, w := setBuffers(uc, s.cfg.ListenerBufferBytes)
+		s.buffers = append(s.buffers, SocketBuffer{Addr: pc.LocalAddr().String(),
+			Requested: s.cfg.ListenerBufferBytes, Read: r, Write: w})
+	}
+	s.addURL("turn", pc.LocalAddr(), "udp")
+}
+
+// addListener serves a TCP or TLS listener, the relay's or the caller's;
+// scheme is "turn" or "turns".
+func (s *Server) addListener(ln net.Listener, scheme string) {
+	s.listeners = append(s.listeners, newTrackedListener(ln, s))
+	s.addURL(scheme, ln.Addr(), "tcp")
+}
+
 func (s *Server) hostPort(a net.Addr) string {
 	ap, _ := addrPortOf(a)
 	return net.JoinHostPort(s.cfg.PublicHost, strconv.Itoa(int(ap.Port())))
 }
 
+// addURL adds a listener's URL, once: sockets that share a port (with
+// SO_REUSEPORT) have one URL.
 func (s *Server) addURL(scheme string, a net.Addr, transport string) {
-	s.urls = append(s.urls, scheme+":"+s.hostPort(a)+"?transport="+transport)
+	u := scheme + ":" + s.hostPort(a) + "?transport=" + transport
+	if !slices.Contains(s.urls, u) {
+		s.urls = append(s.urls, u)
+	}
 }
 
 // ownAddrs lists the addresses of the relay's host: the relay and bind

@@ -1,46 +1,57 @@
 package relay
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/pion/turn/v5"
 )
 
-// Server is a TURN relay (RFC 8656) on pion/turn that authenticates
-// turnkit's REST API credentials, refuses private and special-purpose peers
-// by default, enforces allocation quotas and reports sessions to a Sink.
+// Server is a TURN relay (RFC 8656) on pion/turn. It authenticates
+// turnkit's REST API credentials (or asks a Config.Authenticator), answers
+// unauthenticated sources without amplifying, refuses private and
+// special-purpose peers by default, enforces allocation quotas and
+// bandwidth caps, meters relayed bytes and reports sessions to a Sink.
+// EndSessions ends live allocations on demand.
 //
 // A Server is safe for concurrent use. Two Servers in one process share
 // nothing.
 type Server struct {
 	cfg      Config
 	instance string
-	budget   *replyBudget // nil when UnauthReplyRatio is negative
+	unauth   *admission    // nil when admission is off
+	streams  *streamLimits // shared by the TCP and TLS listeners
 	peers    *peerRules
 	quotas   *quotas
 	events   *eventQueue
 	turn     *turn.Server
+	auth     Authenticator
+	pending  *lru.Cache[string, Identity] // identities of Allocates on their way to an allocation (auth.go)
+	ctx      context.Context              // passed to the Authenticator and Admitter; cancelled by Close
+	cancel   context.CancelFunc
 
 	packetConns []net.PacketConn
 	listeners   []*trackedListener
 	buffers     []SocketBuffer
 	urls        []string
+	opened      []io.Closer // the sockets the relay opened itself, closed if New fails
 
 	relayConns sync.WaitGroup // one per open relayed UDP socket
 
 	stats struct {
-		authFailures  atomic.Uint64
-		peerRefused   atomic.Uint64
-		quotaRefused  atomic.Uint64
-		overCap       atomic.Uint64
-		unauthDropped atomic.Uint64
-		endedBytes    atomic.Int64 // metered bytes of sessions that ended
+		authFailures atomic.Uint64
+		peerRefused  atomic.Uint64
+		quotaRefused atomic.Uint64
+		overCap      atomic.Uint64
+		endedBytes   atomic.Int64 // metered bytes of sessions that ended
 	}
 
 	stopFlush chan struct{} // closed by Close to stop the usage flusher
@@ -50,6 +61,10 @@ type Server struct {
 	sessions map[string]*session                 // by client 5-tuple
 	conns    map[netip.AddrPort]*relayPacketConn // by advertised relayed address
 	closed   bool
+
+	clients   map[string]*gatedConn                    // TCP and TLS client connections, by clientKey
+	tcpRelays map[netip.AddrPort]*trackedRelayListener // relayed TCP listeners, by advertised address
+	ending    sync.WaitGroup                           // EndSessions calls in progress; Add with mu held and !closed
 }
 
 // New starts a relay: it opens the configured listeners and serves until
@@ -69,16 +84,30 @@ func New(cfg Config) (*Server, error) {
 		quotas:    newQuotas(cfg.MaxAllocationsPerUser, cfg.MaxAllocationsPerApp, cfg.MaxAllocations),
 		sessions:  make(map[string]*session),
 		conns:     make(map[netip.AddrPort]*relayPacketConn),
+		streams:   newStreamLimits(cfg),
 		stopFlush: make(chan struct{}),
 		flushDone: make(chan struct{}),
+		auth:      cfg.Authenticator,
+		pending:   newPending(),
+		clients:   make(map[string]*gatedConn),
+		tcpRelays: make(map[netip.AddrPort]*trackedRelayListener),
 	}
+	if s.auth == nil {
+		s.auth = NewRESTAuthenticator(cfg.Secrets)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.listen(); err != nil {
 		s.closeListeners()
 		return nil, err
 	}
+	if s.cfg.ID == "" {
+		s.cfg.ID = s.derivedID()
+	}
 	s.peers = newPeerRules(policy, s.ownAddrs())
-	if cfg.UnauthReplyRatio > 0 {
-		s.budget = newReplyBudget(cfg.UnauthReplyRatio, cfg.UnauthReplyRate, 65536, cfg.Now)
+	if !cfg.DisableAdmission {
+		// The relay-wide cap is on the wall clock: Config.Now may be a
+		// settable clock for credentials.
+		s.unauth = newAdmission(cfg.AmplificationFactor, cfg.UnauthBytesPerSecond, time.Now)
 	}
 	gen := &addressGenerator{srv: s, tcp: turn.RelayAddressGeneratorStatic{
 		RelayAddress: net.IP(cfg.RelayIP.AsSlice()),
@@ -97,8 +126,14 @@ func New(cfg Config) (*Server, error) {
 		LoggerFactory:      newLogFactory(cfg.Logger),
 		AllocationLifetime: cfg.AllocationLifetime,
 		EventHandler: turn.EventHandler{
-			OnAllocationCreated: s.onAllocationCreated,
-			OnAllocationDeleted: s.onAllocationDeleted,
+			OnAllocationCreated: func(src, dst net.Addr, protocol, userID, realm string, relayAddr net.Addr, port int) {
+				s.onAllocationCreated(src, dst, protocol, userID, realm, relayAddr, port)
+				s.streamAllocated(src, dst)
+			},
+			OnAllocationDeleted: func(src, dst net.Addr, protocol, userID, realm string) {
+				s.onAllocationDeleted(src, dst, protocol, userID, realm)
+				s.streamReleased(src, dst)
+			},
 			OnPermissionCreated: func(_, _ net.Addr, _, _, _ string, relayAddr net.Addr, peer net.IP) {
 				s.mirrorPermission(relayAddr, peer, true)
 			},
@@ -119,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, pc := range s.packetConns {
 		tc.PacketConnConfigs = append(tc.PacketConnConfigs, turn.PacketConnConfig{
-			PacketConn: &guardedPacketConn{PacketConn: pc, srv: s, budget: s.budget}, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
+			PacketConn: &guardedPacketConn{PacketConn: pc, srv: s, admit: s.unauth}, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
 		})
 	}
 	for _, ln := range s.listeners {
@@ -127,6 +162,7 @@ func New(cfg Config) (*Server, error) {
 			Listener: ln, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
 		})
 	}
+	s.interpose(&tc)
 	ts, err := turn.NewServer(tc)
 	if err != nil {
 		s.closeListeners()
@@ -138,7 +174,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ID returns the relay's ID.
+// ID returns the relay's ID: Config.ID, or the one derived from the host
+// and the bound listeners (see Config.ID).
 func (s *Server) ID() string { return s.cfg.ID }
 
 // MaxAllocations returns the cap on the relay's live allocations.
@@ -155,10 +192,12 @@ func (s *Server) Realm() string { return s.cfg.Realm }
 
 // URLs returns the relay's ICE server URLs: a stun: URL (when it listens on
 // UDP) followed by a turn: or turns: URL for every listener, with the
-// listener's actual port and the configured PublicHost.
+// listener's actual port and the configured PublicHost. Listeners that
+// share a port (SO_REUSEPORT sockets) have one URL.
 func (s *Server) URLs() []string { return append([]string(nil), s.urls...) }
 
-// UDPAddrs returns the local addresses of the UDP listeners.
+// UDPAddrs returns the local addresses of the UDP listeners: those of
+// UDPAddrs, then the caller's PacketConns.
 func (s *Server) UDPAddrs() []net.Addr {
 	out := make([]net.Addr, len(s.packetConns))
 	for i, pc := range s.packetConns {
@@ -167,8 +206,8 @@ func (s *Server) UDPAddrs() []net.Addr {
 	return out
 }
 
-// TCPAddrs returns the local addresses of the TCP and TLS listeners, in
-// configuration order (TCP first).
+// TCPAddrs returns the local addresses of the TCP and TLS listeners in the
+// order TCPAddrs, Listeners, TLSAddrs, TLSListeners.
 func (s *Server) TCPAddrs() []net.Addr {
 	out := make([]net.Addr, len(s.listeners))
 	for i, ln := range s.listeners {
@@ -181,10 +220,11 @@ func (s *Server) TCPAddrs() []net.Addr {
 // listener.
 func (s *Server) SocketBuffers() []SocketBuffer { return append([]SocketBuffer(nil), s.buffers...) }
 
-// Close stops the relay: it closes the listeners and every client
-// connection, waits for the allocations' relayed sockets to close, ends the
-// sessions still open and delivers the queued session events. It returns
-// after the goroutines the relay started have finished their work.
+// Close stops the relay: it closes the listeners (the caller's sockets
+// too) and every client connection, waits for the allocations' relayed
+// sockets to close, ends the sessions still open and delivers the queued
+// session events. It returns after the goroutines the relay started have
+// finished their work.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -193,6 +233,7 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.cancel()
 	close(s.stopFlush)
 	<-s.flushDone
 
@@ -209,6 +250,7 @@ func (s *Server) Close() error {
 	for _, ss := range left {
 		s.endSession(ss)
 	}
+	s.ending.Wait()
 	s.events.close()
 	if err != nil {
 		return fmt.Errorf("relay: close: %w", err)
@@ -216,12 +258,14 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// closeListeners closes, when New fails, the sockets the relay opened; the
+// caller's stay open.
 func (s *Server) closeListeners() {
-	for _, pc := range s.packetConns {
-		_ = pc.Close()
+	for _, c := range s.opened {
+		_ = c.Close()
 	}
-	for _, ln := range s.listeners {
-		_ = ln.Close()
+	if s.cancel != nil {
+		s.cancel()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -16,14 +17,9 @@ import (
 	"github.com/turnkit/turnkit/relay"
 )
 
-// staticSecrets is the smallest relay.Secrets: a fixed map, as a game
-// server that shares one secret with its issuer would use.
-type staticSecrets map[string][]byte
-
-func (s staticSecrets) Secret(id string, _ time.Time) ([]byte, bool) {
-	v, ok := s[id]
-	return v, ok
-}
+// staticSecrets is relay.StaticSecrets, so that every test of the
+// package runs on it.
+type staticSecrets = relay.StaticSecrets
 
 // recordingSink records session events in order.
 type recordingSink struct {
@@ -198,20 +194,40 @@ func TestSessionEventsAndClose(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	cases := map[string]relay.Config{
-		"no secrets":       {UDPAddrs: []string{"127.0.0.1:0"}},
-		"bad allow entry":  {UDPAddrs: []string{"127.0.0.1:0"}, Secrets: staticSecrets{}, AllowPeers: []string{"10.0.0.1/8"}},
-		"bad deny entry":   {UDPAddrs: []string{"127.0.0.1:0"}, Secrets: staticSecrets{}, DenyPeers: []string{"nonsense"}},
-		"unspecified":      {UDPAddrs: []string{"0.0.0.0:0"}, Secrets: staticSecrets{}},
-		"tls without cert": {TLSAddrs: []string{"127.0.0.1:0"}, Secrets: staticSecrets{}},
-		"bad address":      {UDPAddrs: []string{"127.0.0.1"}, Secrets: staticSecrets{}},
+	ok := relay.NewStaticSecrets("k1", testSecret)
+	udp := []string{"127.0.0.1:0"}
+	rest := relay.NewRESTAuthenticator(ok)
+	cases := map[string]struct {
+		cfg  relay.Config
+		want string // in the error
+	}{
+		"no secrets":           {relay.Config{UDPAddrs: udp}, "Secrets or Authenticator is required"},
+		"secrets and auth":     {relay.Config{UDPAddrs: udp, Secrets: ok, Authenticator: rest}, "not both"},
+		"empty static secrets": {relay.Config{UDPAddrs: udp, Secrets: staticSecrets{}}, "holds no secret"},
+		"upper-case key ID":    {relay.Config{UDPAddrs: udp, Secrets: relay.NewStaticSecrets("K1", testSecret)}, `key ID "K1"`},
+		"key ID with a dot":    {relay.Config{UDPAddrs: udp, Secrets: relay.NewStaticSecrets("k.1", testSecret)}, `key ID "k.1"`},
+		"empty secret":         {relay.Config{UDPAddrs: udp, Secrets: relay.NewStaticSecrets("k1", nil)}, "empty secret"},
+		"bad allow entry":      {relay.Config{UDPAddrs: udp, Secrets: ok, AllowPeers: []string{"10.0.0.1/8"}}, "peer policy"},
+		"bad deny entry":       {relay.Config{UDPAddrs: udp, Secrets: ok, DenyPeers: []string{"nonsense"}}, "peer policy"},
+		"unspecified":          {relay.Config{UDPAddrs: []string{"0.0.0.0:0"}, Secrets: ok}, "unspecified"},
+		"tls without cert":     {relay.Config{TLSAddrs: udp, Secrets: ok}, "need TLSConfig"},
+		"bad address":          {relay.Config{UDPAddrs: []string{"127.0.0.1"}, Secrets: ok}, "missing port"},
+		"nil packet conn":      {relay.Config{PacketConns: []net.PacketConn{nil}, Secrets: ok}, "PacketConns[0] is nil"},
+		"nil listener":         {relay.Config{Listeners: []net.Listener{nil}, Secrets: ok}, "Listeners[0] is nil"},
+		"nil TLS listener":     {relay.Config{TLSListeners: []net.Listener{nil}, Secrets: ok}, "TLSListeners[0] is nil"},
+		"IPv4 bind for IPv6":   {relay.Config{UDPAddrs: []string{"[::1]:0"}, RelayBindIP: netip.MustParseAddr("0.0.0.0"), Secrets: ok}, "RelayBindIP 0.0.0.0 cannot bind"},
+		"IPv6 bind for IPv4":   {relay.Config{UDPAddrs: udp, RelayBindIP: netip.MustParseAddr("::1"), Secrets: ok}, "RelayBindIP ::1 cannot bind"},
+		"host name without IP": {relay.Config{UDPAddrs: []string{"localhost:0"}, Secrets: ok}, "set RelayIP"},
 	}
-	for name, cfg := range cases {
+	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			s, err := relay.New(cfg)
+			s, err := relay.New(tc.cfg)
 			if err == nil {
 				_ = s.Close()
 				t.Fatal("relay.New succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("relay.New: %v, want an error about %q", err, tc.want)
 			}
 		})
 	}

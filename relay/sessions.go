@@ -9,23 +9,36 @@ import (
 	"time"
 )
 
-// session is a live allocation: its start event, its relayed socket (nil
-// for TCP allocations, which are not metered) and what has been reported.
+// session is a live allocation: its start event, what ends it, and what
+// has been reported. conn, listener and client are set at creation and
+// never change.
 type session struct {
-	ev                 *SessionEvent
-	conn               *relayPacketConn
+	ev       *SessionEvent
+	key      string                // in Server.sessions
+	conn     *relayPacketConn      // the relayed UDP socket; nil for TCP allocations, which are not metered
+	listener *trackedRelayListener // the relayed TCP listener of a TCP allocation, or nil
+	client   *gatedConn            // the client's TCP or TLS connection, or nil on UDP
+	done     chan struct{}         // closed when the end is queued
+
 	seq                uint64 // last delta's sequence number
 	sentPeer, sentClnt int64  // totals reported so far
 }
 
-// onAllocationCreated records a new allocation as a session and queues
-// its start event.
+// onAllocationCreated records a new allocation as a session, attributed
+// to the identity its Allocate was authenticated with, and queues its
+// start event.
 func (s *Server) onAllocationCreated(src, dst net.Addr, protocol, userID, _ string, relayAddr net.Addr, _ int) {
-	u, _ := ParseUsername(userID)
+	id, ok := s.identityOf(userID)
+	s.pending.Remove(userID)
+	if !ok {
+		s.cfg.Logger.Warn("allocation created without an identity: its session is not attributed to an app")
+	}
 	ev := &SessionEvent{
 		SessionID: randomID(20),
 		Username:  userID,
-		AppID:     u.AppID,
+		AppID:     id.AppID,
+		KeyID:     id.KeyID,
+		Gateway:   id.Gateway,
 		RelayID:   s.cfg.ID,
 		Instance:  s.instance,
 		Transport: transportOf(dst),
@@ -35,11 +48,33 @@ func (s *Server) onAllocationCreated(src, dst net.Addr, protocol, userID, _ stri
 	if ok {
 		s.peers.bindClient(src.String(), ap)
 	}
-	s.quotas.add(userID, u.AppID, 1)
+	s.quotas.add(userID, id.AppID, 1)
+	ss := &session{ev: ev, key: tupleKey(src, dst, protocol), done: make(chan struct{})}
 	s.mu.Lock()
-	s.sessions[tupleKey(src, dst, protocol)] = &session{ev: ev, conn: s.conns[ap]}
+	ss.conn, ss.listener = s.conns[ap], s.tcpRelays[ap]
+	if _, tcp := dst.(*net.TCPAddr); tcp {
+		ss.client = s.clients[clientKey(src, dst)]
+	}
+	s.sessions[ss.key] = ss
 	s.mu.Unlock()
 	s.events.push(queuedEvent{started: ev})
+}
+
+// stop makes pion delete the session's allocation, as it does when a
+// relayed socket fails: a past read deadline on the relayed UDP socket, or
+// closing the relayed TCP listener, ends pion's read loop of the
+// allocation, which then deletes it. A client on TCP or TLS also has its
+// connection closed: in pion a connection carries one allocation.
+func (ss *session) stop() {
+	if ss.conn != nil {
+		_ = ss.conn.SetReadDeadline(time.Unix(1, 0))
+	}
+	if ss.listener != nil {
+		_ = ss.listener.Close()
+	}
+	if ss.client != nil {
+		_ = ss.client.Close()
+	}
 }
 
 func (s *Server) onAllocationDeleted(src, dst net.Addr, protocol, _, _ string) {
@@ -109,7 +144,8 @@ func (s *Server) mirrorPermission(relayAddr net.Addr, peer net.IP, on bool) {
 	}
 }
 
-// endSession reports the session's last usage and its end.
+// endSession reports the session's last usage and its end. It is called
+// once per session, by whoever removed it from s.sessions.
 func (s *Server) endSession(ss *session) {
 	s.quotas.add(ss.ev.Username, ss.ev.AppID, -1)
 	now := s.cfg.Now()
@@ -124,6 +160,7 @@ func (s *Server) endSession(ss *session) {
 	ev.ToPeer, ev.ToClient = ss.sentPeer, ss.sentClnt
 	s.stats.endedBytes.Add(ss.sentPeer + ss.sentClnt)
 	s.events.push(queuedEvent{ended: &ev})
+	close(ss.done)
 }
 
 // takeDelta returns the usage since the last delta, or nil if there is none

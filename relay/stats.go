@@ -6,10 +6,11 @@ package relay
 type Stats struct {
 	// Allocations is the number of live allocations.
 	Allocations int
-	// AuthFailures counts requests refused for their credential: malformed
-	// or expired username, unknown or retired secret, or app refused by the
-	// Admitter. Requests with a wrong password are refused by pion's
-	// integrity check and are not counted here.
+	// AuthFailures counts requests refused for their credential: refused
+	// by the authenticator (a malformed username, an unknown or retired
+	// secret), expired, or refused by the Admitter at Allocate or Refresh.
+	// Requests with a wrong password are refused by pion's integrity check
+	// and are not counted here.
 	AuthFailures uint64
 	// PeerRefused counts permissions, packets and connections refused by
 	// the peer rules after permission time (packets dropped on a relayed
@@ -19,9 +20,25 @@ type Stats struct {
 	QuotaRefused uint64
 	// OverCap counts packets dropped for exceeding AllocationBitrate.
 	OverCap uint64
-	// UnauthDropped counts unauthenticated replies not sent because the
-	// source had not paid for them (see UnauthReplyRatio).
+	// UnauthReplies and UnauthReplyBytes count the UDP replies sent
+	// without MESSAGE-INTEGRITY (see AmplificationFactor), and their bytes.
+	UnauthReplies, UnauthReplyBytes uint64
+	// UnauthDropped counts unauthenticated UDP replies not sent because the
+	// source had not paid for them (AmplificationFactor).
 	UnauthDropped uint64
+	// UnauthOverRate counts unauthenticated UDP replies not sent because
+	// the relay-wide UnauthBytesPerSecond was spent.
+	UnauthOverRate uint64
+	// TCPRefused counts TCP and TLS connections closed at accept by
+	// MaxPendingTCPConnsPerSource or MaxTCPConnsPerListener; TCPEvicted,
+	// those displaced at the listener cap by a newer connection.
+	TCPRefused, TCPEvicted uint64
+	// TCPTimedOut counts connections closed at TCPIdleTimeout without an
+	// allocation.
+	TCPTimedOut uint64
+	// TCPNotTURN counts connections closed for bytes that are neither
+	// STUN nor ChannelData (an HTTP request, TLS on the plain port).
+	TCPNotTURN uint64
 	// RelayedBytes is the metered payload relayed since New, both ways:
 	// the rate of its growth is the relay's bit rate. Zero with metering
 	// off.
@@ -39,13 +56,21 @@ func (s *Server) Stats() Stats {
 		}
 	}
 	s.mu.Unlock()
-	return Stats{
-		RelayedBytes:  total,
-		Allocations:   s.quotas.count(),
-		AuthFailures:  s.stats.authFailures.Load(),
-		PeerRefused:   s.stats.peerRefused.Load(),
-		QuotaRefused:  s.stats.quotaRefused.Load(),
-		OverCap:       s.stats.overCap.Load(),
-		UnauthDropped: s.stats.unauthDropped.Load(),
+	st := Stats{
+		RelayedBytes: total,
+		Allocations:  s.quotas.count(),
+		AuthFailures: s.stats.authFailures.Load(),
+		PeerRefused:  s.stats.peerRefused.Load(),
+		QuotaRefused: s.stats.quotaRefused.Load(),
+		OverCap:      s.stats.overCap.Load(),
+		TCPRefused:   s.streams.refused.Load(),
+		TCPEvicted:   s.streams.evicted.Load(),
+		TCPTimedOut:  s.streams.timedOut.Load(),
+		TCPNotTURN:   s.streams.notTURN.Load(),
 	}
+	if a := s.unauth; a != nil {
+		st.UnauthReplies, st.UnauthReplyBytes = a.replies.Load(), a.replyBytes.Load()
+		st.UnauthDropped, st.UnauthOverRate = a.overFactor.Load(), a.overRelay.Load()
+	}
+	return st
 }

@@ -8,10 +8,10 @@ import "errors"
 //
 // The root package maps them to HTTP statuses: ErrNoRelay and
 // ErrRegionUnavailable to 503 Service Unavailable (the request is fine, the
-// fleet cannot serve it now), ErrRegionNotEnabled to 400 Bad Request (the
-// request names a region outside the app's enabled set, a mistake retrying
-// will not fix; 403 would suggest the key lacks a permission it could be
-// given, and the region list is the app's own setting).
+// fleet cannot serve it now), ErrRegionNotEnabled to 403 Forbidden (the
+// request names a region outside the app's enabled set, as Baton's API
+// answers it; a region slug nobody knows is a 400 the root decides before
+// selection).
 var (
 	// ErrNoRelay means no relay in the enabled regions can take a new
 	// session: there are none, or every one is offline, overloaded or

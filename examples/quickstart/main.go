@@ -76,9 +76,11 @@ func run(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, rea
 		Handler:           kit.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		// Above the exchange's longest long poll (30 s), which holds the
+		// answer until the namespace changes.
+		WriteTimeout:   45 * time.Second,
+		IdleTimeout:    60 * time.Second,
+		MaxHeaderBytes: 16 << 10,
 	}
 	log.Info("turnkit quickstart running", "http", ln.Addr().String(), "turn", kit.Relay().URLs())
 	errc := make(chan error, 1)
