@@ -73,12 +73,14 @@ func startNode(t *testing.T, args ...string) (*node, error) {
 	go func() { n.exited <- cmd.Wait() }()
 	t.Cleanup(func() { n.stop(syscall.SIGKILL) })
 	deadline := time.After(20 * time.Second)
-	for n.http == "" || n.turn == "" {
+	demo := false // the demo app line (its key, or that it exists) was seen
+	for n.http == "" || n.turn == "" || !demo {
 		select {
 		case l := <-lines:
 			if m := keyLine.FindStringSubmatch(l); m != nil {
-				n.apiKey = m[1]
+				n.apiKey, demo = m[1], true
 			}
+			demo = demo || strings.HasPrefix(l, "demo app")
 			if m := httpLine.FindStringSubmatch(l); m != nil && strings.Contains(l, "running") {
 				n.http = m[1]
 				if m := turnLine.FindStringSubmatch(l); m != nil {
