@@ -219,15 +219,11 @@ func BenchmarkIssueCredential(b *testing.B) {
 
 func newBenchKit(b *testing.B) (*turnkit.Kit, string) {
 	b.Helper()
-	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+	kit := openKit(b, turnkit.Config{
 		DBPath:     filepath.Join(b.TempDir(), "turnkit.db"),
 		Relay:      relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
 		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1}, // measure issuance, not the limiter
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = kit.Close() })
 	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{})
 	if err != nil {
 		b.Fatal(err)

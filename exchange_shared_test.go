@@ -21,14 +21,10 @@ func TestExchangeShared(t *testing.T) {
 	clk := newClock()
 	timers := newManualTimers()
 	open := func(newTimer func(time.Duration) turnkit.Timer) *turnkit.Kit {
-		kit, err := turnkit.Open(ctx, turnkit.Config{DBPath: db, NoRelay: true, Now: clk.Now,
+		kit := openKit(t, turnkit.Config{DBPath: db, NoRelay: true, Now: clk.Now,
 			Relays: []turnkit.RelayEndpoint{{ID: "r", Region: "x", URLs: []string{"turn:192.0.2.1:3478"}}},
 			Exchange: turnkit.ExchangeConfig{Shared: true, PollInterval: 20 * time.Millisecond, MaxAddrsPerNamespace: 3,
 				NewTimer: newTimer}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = kit.Close() })
 		return kit
 	}
 	a, b := open(nil), open(timers.New)

@@ -17,15 +17,11 @@ import (
 // with the GeoIP database at geo.
 func geoKit(t *testing.T, db, geo string, clk *clock, id, region string, lat, lon float64) *turnkit.Kit {
 	t.Helper()
-	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+	kit := openKit(t, turnkit.Config{
 		DBPath: db, Now: clk.Now, GeoIPPath: geo,
 		Relay: relay.Config{ID: id, Region: region, UDPAddrs: []string{"127.0.0.1:0"}},
 		Fleet: turnkit.FleetConfig{ReportInterval: 20 * time.Millisecond, CacheTTL: -1, Lat: lat, Lon: lon, HasLocation: true},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = kit.Close() })
 	return kit
 }
 

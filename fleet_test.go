@@ -18,7 +18,7 @@ import (
 // fleetKit opens a Kit with its own relay on the shared file.
 func fleetKit(t *testing.T, db string, clk *clock, id, region string) *turnkit.Kit {
 	t.Helper()
-	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+	kit := openKit(t, turnkit.Config{
 		DBPath: db,
 		Now:    clk.Now,
 		Relay: relay.Config{ID: id, Region: region, UDPAddrs: []string{"127.0.0.1:0"},
@@ -27,10 +27,6 @@ func fleetKit(t *testing.T, db string, clk *clock, id, region string) *turnkit.K
 		Fleet: turnkit.FleetConfig{ReportInterval: -1, OfflineAfter: 10 * time.Second,
 			DeadAfter: time.Minute, CacheTTL: -1},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = kit.Close() })
 	return kit
 }
 

@@ -87,15 +87,11 @@ func FuzzExchangeHandler(f *testing.F) {
 // fuzz targets, and returns its handler and the app's key.
 func fuzzKit(f *testing.F) (http.Handler, string) {
 	f.Helper()
-	kit, err := turnkit.Open(context.Background(), turnkit.Config{
+	kit := openKit(f, turnkit.Config{
 		DBPath:     filepath.Join(f.TempDir(), "turnkit.db"),
 		Relay:      relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
 		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1},
 	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = kit.Close() })
 	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{})
 	if err != nil {
 		f.Fatal(err)

@@ -94,7 +94,7 @@ func (tk *testKit) open(opts ...kitOption) {
 	if err != nil {
 		tk.t.Fatalf("Open: %v", err)
 	}
-	tk.Kit = kit
+	tk.Kit = kit // closed by tk.close, which can also close it early
 	tk.http = httptest.NewServer(kit.Handler())
 	tk.t.Cleanup(tk.close)
 }
@@ -347,3 +347,19 @@ func (mt *manualTimer) Stop() bool          { return true }
 
 // Fire makes the timer's channel ready.
 func (mt *manualTimer) Fire() { mt.c <- time.Now() }
+
+// openKit opens a Kit with cfg and closes it when the test ends: the one
+// way the tests make a Kit.
+func openKit(tb testing.TB, cfg turnkit.Config) *turnkit.Kit {
+	tb.Helper()
+	kit, err := turnkit.Open(context.Background(), cfg)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := kit.Close(); err != nil {
+			tb.Errorf("Kit.Close: %v", err)
+		}
+	})
+	return kit
+}

@@ -48,17 +48,13 @@ func TestRevokeInvalidatesCache(t *testing.T) {
 func TestCacheTTLAcrossKits(t *testing.T) {
 	ctx := context.Background()
 	tk := newTestKit(t)
-	other, err := turnkit.Open(ctx, turnkit.Config{
+	other := openKit(t, turnkit.Config{
 		DBPath:      filepath.Join(tk.dir, "turnkit.db"),
 		NoRelay:     true,
 		Relays:      []turnkit.RelayEndpoint{{ID: "r1", Region: "default", URLs: tk.Relay().URLs()}},
 		Now:         tk.clock.Now,
 		KeyCacheTTL: 30 * time.Second,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
 	post := func() int {
 		rec := httptest.NewRecorder()
 		other.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/credentials",

@@ -86,11 +86,7 @@ func TestPauseOnAnotherNode(t *testing.T) {
 	}
 	_ = rc
 	fresh := tk.credentials("") // minted before the pause
-	b, err := turnkit.Open(ctx, turnkit.Config{DBPath: filepath.Join(tk.dir, "turnkit.db"), NoRelay: true, Now: tk.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openKit(t, turnkit.Config{DBPath: filepath.Join(tk.dir, "turnkit.db"), NoRelay: true, Now: tk.clock.Now})
 	if err := b.PauseApp(ctx, tk.app.App.ID); err != nil {
 		t.Fatal(err)
 	}
