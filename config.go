@@ -17,10 +17,16 @@ import (
 // file.
 type Config struct {
 	// DBPath is the SQLite file. Defaults to "turnkit.db". Ignored when
-	// Store is set.
+	// PostgresDSN or Store is set.
 	DBPath string
-	// Store, if set, is used instead of opening DBPath. The Kit does not
-	// close it.
+	// PostgresDSN, if set, is a PostgreSQL connection string
+	// ("postgres://user@host/db"): the Kit opens store/postgres on it
+	// instead of the SQLite file, so that many issuers and relays share
+	// one database and see each other's changes at once (LISTEN/NOTIFY).
+	// Ignored when Store is set.
+	PostgresDSN string
+	// Store, if set, is used instead of opening DBPath or PostgresDSN. The
+	// Kit does not close it.
 	Store store.Store
 
 	// Relay configures the in-process relay. Its Secrets, Authenticator,

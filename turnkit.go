@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/turnkit/turnkit/relay"
 	"github.com/turnkit/turnkit/selector"
 	"github.com/turnkit/turnkit/store"
+	"github.com/turnkit/turnkit/store/postgres"
 	"github.com/turnkit/turnkit/store/sqlite"
 )
 
@@ -69,11 +71,10 @@ func Open(ctx context.Context, cfg Config) (_ *Kit, err error) {
 		}
 	}()
 	if k.store == nil {
-		st, err := sqlite.Open(ctx, cfg.DBPath)
-		if err != nil {
-			return nil, fmt.Errorf("turnkit: open store: %w", err)
+		if k.store, err = openStore(ctx, cfg); err != nil {
+			return nil, err
 		}
-		k.store, k.ownsStore = st, true
+		k.ownsStore = true
 	}
 	if k.ring, err = NewKeyRing(ctx, KeyRingConfig{Store: k.store, Overlap: cfg.MaxTTL + time.Minute, Now: cfg.Now}); err != nil {
 		return nil, err
@@ -128,6 +129,30 @@ func Open(ctx context.Context, cfg Config) (_ *Kit, err error) {
 	}
 	k.startBackground()
 	return k, nil
+}
+
+// openStore opens the store Config names: PostgreSQL for a DSN, else the
+// SQLite file.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.PostgresDSN != "" {
+		st, err := postgres.Open(ctx, cfg.PostgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("turnkit: open PostgreSQL store: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, fmt.Errorf("turnkit: open SQLite store %s: %w", cfg.DBPath, err)
+	}
+	return st, nil
+}
+
+// IsPostgresDSN reports whether s is a PostgreSQL URL (postgres:// or
+// postgresql://) rather than a file path, for programs whose -db flag
+// takes either.
+func IsPostgresDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 // startRelay starts the in-process relay on the Kit's hooks and closes the

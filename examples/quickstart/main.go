@@ -36,7 +36,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
 	flag.StringVar(&o.turnAddr, "turn", "127.0.0.1:3478", "address of the TURN relay (UDP and TCP)")
-	flag.StringVar(&o.dbPath, "db", "turnkit.db", "SQLite file")
+	flag.StringVar(&o.dbPath, "db", "turnkit.db", "SQLite file, or a postgres:// URL for a node of a fleet sharing one PostgreSQL database")
 	flag.StringVar(&o.apiKey, "api-key", "", "API key of the demo app when it is created (default: generated)")
 	flag.StringVar(&o.secret, "turn-secret", "", "relay secret that signs credentials, to share with other relays (default: generated and kept in the db)")
 	flag.Parse()
@@ -50,11 +50,28 @@ func main() {
 	}
 }
 
+// sqlitePath is -db when it names a file.
+func (o options) sqlitePath() string {
+	if turnkit.IsPostgresDSN(o.dbPath) {
+		return ""
+	}
+	return o.dbPath
+}
+
+// postgresDSN is -db when it is a PostgreSQL URL.
+func (o options) postgresDSN() string {
+	if turnkit.IsPostgresDSN(o.dbPath) {
+		return o.dbPath
+	}
+	return ""
+}
+
 // run serves until ctx is done. ready, if not nil, receives the HTTP
 // address once the server listens.
 func run(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
 	kit, err := turnkit.Open(ctx, turnkit.Config{
-		DBPath:      o.dbPath,
+		DBPath:      o.sqlitePath(),
+		PostgresDSN: o.postgresDSN(),
 		RelaySecret: o.secret,
 		Relay:       relay.Config{UDPAddrs: []string{o.turnAddr}, TCPAddrs: []string{o.turnAddr}},
 		Logger:      log,
