@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},
+		{"UsageBatch", testBatch},
+		{"Notify", testNotify},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
