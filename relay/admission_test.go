@@ -152,7 +152,9 @@ func TestFirstAllocateAnswered(t *testing.T) {
 // TestChallengeSizes checks the sizes the default factor of 3 rests on: the
 // smallest valid Allocate is 28 bytes, pion's first Allocate 36, and the
 // 401 to either is at most 3 times the request (68 bytes with the default
-// realm); a Binding response is at most 3 times the 20-byte request.
+// realm); a Binding response is at most 3 times the 20-byte request; and
+// with a 24-byte realm, the longest that fits, the 401 is exactly 3 times
+// the smallest Allocate and still answered at once.
 func TestChallengeSizes(t *testing.T) {
 	s := newRelay(t, func(c *relay.Config) { c.DisableAdmission = true })
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -197,6 +199,18 @@ func TestChallengeSizes(t *testing.T) {
 	}
 	if got := ask(smallest); got != 68 {
 		t.Errorf("401 to the smallest Allocate is %d bytes, want 68", got)
+	}
+
+	// The longest realm for which the smallest Allocate still pays for its
+	// 401 under the default admission: 24 bytes, a 401 of exactly 84.
+	long := newRelay(t, func(c *relay.Config) { c.Realm = "turn.example-company.com" })
+	if _, err := conn.WriteTo(smallest.Raw, long.UDPAddrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if n, _, err := conn.ReadFrom(buf); err != nil || n != 3*len(smallest.Raw) {
+		t.Errorf("24-byte realm: reply %d bytes, %v; want a 401 of %d bytes at once", n, err, 3*len(smallest.Raw))
 	}
 }
 

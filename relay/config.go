@@ -130,7 +130,7 @@ type Config struct {
 	// validated the client's address (RFC 9000 8.1). A request pays for its
 	// own reply, so the first request from any source is answered at once:
 	// the 401 to the smallest valid Allocate (28 bytes) is 68 bytes with the
-	// default realm, 2.4 times its size; a Realm longer than 23 bytes makes
+	// default realm, 2.4 times its size; a Realm longer than 24 bytes makes
 	// it more than 3 times. There is no per-source rate of replies, which a
 	// NAT would exceed and a flood spoofed from a victim's address would
 	// spend. Defaults to 3, QUIC's limit. Negative removes the bound.
@@ -150,9 +150,10 @@ type Config struct {
 
 	// TCPIdleTimeout is how long a TCP or TLS connection may stay open
 	// without holding an allocation: from accept (TLS handshake and first
-	// STUN message included) until an Allocate on it succeeds. A connection
-	// also closes when its allocation ends. Defaults to 60 seconds, as
-	// coturn. Negative means no deadline.
+	// STUN message included) until an Allocate on it succeeds (or, for an
+	// RFC 6062 data connection, its ConnectionBind). A connection also
+	// closes when its allocation ends. Defaults to 60 seconds, as coturn.
+	// Negative means no deadline.
 	TCPIdleTimeout time.Duration
 	// MaxPendingTCPConnsPerSource caps the TCP and TLS connections from one
 	// source IP that hold no allocation yet; past it, new ones are closed

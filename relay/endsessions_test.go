@@ -162,10 +162,17 @@ func TestEndSessions(t *testing.T) {
 	}
 	waitFor(t, "three sessions to start", func() bool { return log.startedCount() == 3 })
 
-	live := s.Sessions()
-	if len(live) != 3 {
-		t.Fatalf("Sessions() = %d sessions, want 3", len(live))
-	}
+	// A relayed packet is counted just after the relay's write returns, so
+	// the echo can come back before its count is in: wait for the totals.
+	var live []relay.LiveSession
+	waitFor(t, "the live counters", func() bool {
+		live = s.Sessions()
+		var sum int64
+		for _, ls := range live {
+			sum += ls.ToPeer + ls.ToClient
+		}
+		return len(live) == 3 && sum == 2*(clients[0].relayed+clients[1].relayed+clients[2].relayed)
+	})
 	ids := map[string]relay.LiveSession{}
 	for i, ls := range live {
 		if i > 0 && ls.At.Before(live[i-1].At) {
@@ -219,6 +226,10 @@ func TestEndSessions(t *testing.T) {
 
 	// The bystander goes on relaying.
 	clients[2].relayed += echoRounds(t, clients[2].rc, peer, 5)
+	waitFor(t, "the bystander's counters", func() bool {
+		left := s.Sessions()
+		return len(left) == 1 && left[0].ToPeer == clients[2].relayed && left[0].ToClient == clients[2].relayed
+	})
 
 	// The victim on TCP finds its connection closed.
 	select {

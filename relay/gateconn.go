@@ -75,8 +75,9 @@ type gatedConn struct {
 	srv       *Server
 	key       string // clientKey of the connection
 	closeOnce sync.Once
+	rmu       sync.Mutex // serialises Read: pion reads an RFC 6062 data connection from its copy goroutine, then once more from its read loop
 
-	// Read state, used by the one goroutine that reads the connection:
+	// Read state, guarded by rmu:
 	buf     []byte // buf[r:e] passed the gate, buf[e:w] is not examined yet
 	r, e, w int
 	skip    int   // bytes at e that pass unexamined (the rest of a frame the gate ignores)
@@ -89,6 +90,11 @@ type gatedConn struct {
 const gatedConnBuffer = 2 * maxGatedFrame
 
 func (c *gatedConn) Read(p []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.opaque && c.r == c.w && c.err == nil {
+		return c.Conn.Read(p) // an RFC 6062 data connection: its bytes pass as they are
+	}
 	for c.e == c.r {
 		if c.err != nil {
 			return 0, c.err
@@ -115,6 +121,9 @@ func (c *gatedConn) fill() {
 	c.w += n
 	c.err = err
 	c.examine()
+	if err != nil {
+		c.e = c.w // the stream ends: a partial frame goes on as it is
+	}
 }
 
 // examine moves e over the frames in buf[e:w] that pass, answering and

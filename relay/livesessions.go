@@ -52,15 +52,18 @@ const endWait = 5 * time.Second
 // and returns how many it ended. match is called without the relay's locks
 // held, once per live allocation, with a copy of its start event.
 //
-// Each allocation is ended as pion ends one that expired: its relayed
-// socket stops (pion then deletes the allocation and frees its
-// permissions and channels), and a client on TCP or TLS has its
-// connection closed, as that connection holds no other allocation. When
-// the socket is closed, the session's last usage is taken, so every byte
-// relayed is in exactly one delta, and the Sink receives the final delta
-// and then SessionEnded, as for any session that ends. EndSessions returns
-// once those events are queued, within a few seconds at worst. A client on
-// TCP or TLS sees its connection close. A client on UDP is not told: its
+// Each allocation is ended as pion ends one whose relayed socket fails: the
+// socket stops reading, pion deletes the allocation (freeing its
+// permissions and channels) and closes the socket, and a client on TCP or
+// TLS has its connection closed too, as that connection holds no other
+// allocation. Once the socket is closed, the session's last usage is
+// taken, as for any session that ends: the Sink receives the final delta
+// (when bytes remain unreported) and then SessionEnded, and each byte is in
+// exactly one delta. (A packet whose send to the peer is being counted at
+// that very instant can miss the final delta, as when an allocation
+// expires.) EndSessions returns once those events are queued, within a few
+// seconds at worst. A client on TCP or TLS sees its connection close. A
+// client on UDP is not told: its
 // relayed data goes nowhere, and its next Refresh, CreatePermission or
 // ChannelBind goes unanswered (pion answers no request for an allocation
 // it does not have) until the client gives up. A new Allocate is judged

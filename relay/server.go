@@ -64,7 +64,7 @@ type Server struct {
 
 	clients   map[string]*gatedConn                    // TCP and TLS client connections, by clientKey
 	tcpRelays map[netip.AddrPort]*trackedRelayListener // relayed TCP listeners, by advertised address
-	ending    sync.WaitGroup                           // EndSessions calls in progress; Add with mu held and !closed
+	ending    sync.WaitGroup                           // sessions being ended outside Close, and EndSessions calls; Add with mu held
 }
 
 // New starts a relay: it opens the configured listeners and serves until

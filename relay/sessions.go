@@ -77,14 +77,21 @@ func (ss *session) stop() {
 	}
 }
 
+// onAllocationDeleted ends the allocation's session. pion calls it after
+// closing the relayed socket, so Close, which waits for the sockets, also
+// waits (on s.ending) for a session this call took out of s.sessions.
 func (s *Server) onAllocationDeleted(src, dst net.Addr, protocol, _, _ string) {
 	s.mu.Lock()
 	key := tupleKey(src, dst, protocol)
 	ss, ok := s.sessions[key]
-	delete(s.sessions, key)
+	if ok {
+		delete(s.sessions, key)
+		s.ending.Add(1)
+	}
 	s.mu.Unlock()
 	if ok {
 		s.endSession(ss)
+		s.ending.Done()
 	}
 }
 

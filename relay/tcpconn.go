@@ -74,8 +74,8 @@ func (l *streamLimits) bucketOf(a netip.AddrPort) uint32 {
 
 // lookup returns the tracked connection with the given addresses, or nil.
 func (l *streamLimits) lookup(remote, local net.Addr) *trackedConn {
-	if _, ok := local.(*net.TCPAddr); !ok {
-		return nil // a UDP allocation
+	if _, ok := local.(*net.UDPAddr); ok {
+		return nil // a UDP allocation, whose addresses may equal a TCP connection's
 	}
 	key := tupleOf(remote, local)
 	l.mu.Lock()
