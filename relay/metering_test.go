@@ -46,8 +46,9 @@ func TestMeteringExact(t *testing.T) {
 					t.Fatalf("echo %d: %v", i, err)
 				}
 				want += int64(len(msg))
-				if i%10 == 9 {
-					time.Sleep(30 * time.Millisecond) // let a periodic delta go out
+				if i%10 == 9 { // let a periodic delta go out
+					before := sink.deltas()
+					waitFor(t, "a periodic usage delta", func() bool { return sink.deltas() > before })
 				}
 			}
 			if err := rc.Close(); err != nil {
@@ -77,8 +78,10 @@ func TestMeteringExact(t *testing.T) {
 			if toPeer != want || toClient != want {
 				t.Fatalf("metered to peer %d, to client %d; want %d each", toPeer, toClient, want)
 			}
-			if got := s.Stats().RelayedBytes; got != 2*want {
-				t.Fatalf("Stats().RelayedBytes = %d, want %d", got, 2*want)
+			st := s.Stats()
+			if st.RelayedBytes != 2*want || st.BytesToPeer != want || st.BytesToClient != want ||
+				st.PacketsToPeer != 40 || st.PacketsToClient != 40 {
+				t.Fatalf("Stats() = %+v, want %d bytes and 40 packets each way", st, want)
 			}
 			if got := sink.list(); got[1] != "end meter "+network {
 				t.Fatalf("events %v", got)

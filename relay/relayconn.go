@@ -100,6 +100,9 @@ type relayPacketConn struct {
 
 	toPeer   atomic.Int64 // payload bytes the socket's write accepted
 	toClient atomic.Int64 // payload bytes read from permitted peers, handed to pion for the client
+	// toPeerPkts and toClientPkts count the packets of toPeer and
+	// toClient.
+	toPeerPkts, toClientPkts atomic.Int64
 	// perms mirrors the allocation's permissions (peer IPs), copied on
 	// write from pion's permission events, so ReadFrom can tell a packet
 	// pion will forward to the client from one it will drop.
@@ -173,6 +176,7 @@ func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	n, err := c.PacketConn.WriteTo(p, addr)
 	if c.meter && n > 0 {
 		c.toPeer.Add(int64(n))
+		c.toPeerPkts.Add(1)
 	}
 	return n, err
 }
@@ -189,8 +193,11 @@ func (c *relayPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				c.srv.stats.overCap.Add(1)
 				continue // dropped before it reaches the client
 			}
-			if c.meter && permitted {
+			if !permitted {
+				c.srv.stats.noPermission.Add(1) // pion drops it
+			} else if c.meter {
 				c.toClient.Add(int64(n))
+				c.toClientPkts.Add(1)
 			}
 			return n, addr, nil
 		}

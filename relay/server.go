@@ -51,7 +51,10 @@ type Server struct {
 		peerRefused  atomic.Uint64
 		quotaRefused atomic.Uint64
 		overCap      atomic.Uint64
-		endedBytes   atomic.Int64 // metered bytes of sessions that ended
+		noPermission atomic.Uint64 // packets from peers without a permission
+		// The metered bytes and packets of the sessions that ended, each
+		// way.
+		endedToPeer, endedToClient, endedPeerPkts, endedClientPkts atomic.Int64
 	}
 
 	stopFlush chan struct{} // closed by Close to stop the usage flusher

@@ -51,6 +51,13 @@ func (r *recordingSink) add(s string) {
 	r.mu.Unlock()
 }
 
+// deltas returns how many usage deltas the sink has received.
+func (r *recordingSink) deltas() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.usage)
+}
+
 func (r *recordingSink) list() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -165,7 +165,12 @@ func (s *Server) endSession(ss *session) {
 	ev := *ss.ev
 	ev.At = now
 	ev.ToPeer, ev.ToClient = ss.sentPeer, ss.sentClnt
-	s.stats.endedBytes.Add(ss.sentPeer + ss.sentClnt)
+	s.stats.endedToPeer.Add(ss.sentPeer)
+	s.stats.endedToClient.Add(ss.sentClnt)
+	if ss.conn != nil {
+		s.stats.endedPeerPkts.Add(ss.conn.toPeerPkts.Load())
+		s.stats.endedClientPkts.Add(ss.conn.toClientPkts.Load())
+	}
 	s.events.push(queuedEvent{ended: &ev})
 	close(ss.done)
 }

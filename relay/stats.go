@@ -39,35 +39,49 @@ type Stats struct {
 	// TCPNotTURN counts connections closed for bytes that are neither
 	// STUN nor ChannelData (an HTTP request, TLS on the plain port).
 	TCPNotTURN uint64
+	// NoPermission counts packets from peers the allocation holds no
+	// permission for, which pion drops.
+	NoPermission uint64
 	// RelayedBytes is the metered payload relayed since New, both ways:
 	// the rate of its growth is the relay's bit rate. Zero with metering
 	// off.
 	RelayedBytes int64
+	// BytesToPeer and BytesToClient split RelayedBytes by direction;
+	// PacketsToPeer and PacketsToClient count their packets. UDP
+	// allocations only (TCP allocations are not metered).
+	BytesToPeer, BytesToClient, PacketsToPeer, PacketsToClient int64
 }
 
-// Stats returns the relay's counters. RelayedBytes sums the live
-// allocations' counters here, not on the packet path.
+// Stats returns the relay's counters. The byte and packet counts sum the
+// live allocations' counters here, not on the packet path.
 func (s *Server) Stats() Stats {
-	total := s.stats.endedBytes.Load()
+	st := Stats{
+		BytesToPeer:     s.stats.endedToPeer.Load(),
+		BytesToClient:   s.stats.endedToClient.Load(),
+		PacketsToPeer:   s.stats.endedPeerPkts.Load(),
+		PacketsToClient: s.stats.endedClientPkts.Load(),
+		NoPermission:    s.stats.noPermission.Load(),
+		Allocations:     s.quotas.count(),
+		AuthFailures:    s.stats.authFailures.Load(),
+		PeerRefused:     s.stats.peerRefused.Load(),
+		QuotaRefused:    s.stats.quotaRefused.Load(),
+		OverCap:         s.stats.overCap.Load(),
+		TCPRefused:      s.streams.refused.Load(),
+		TCPEvicted:      s.streams.evicted.Load(),
+		TCPTimedOut:     s.streams.timedOut.Load(),
+		TCPNotTURN:      s.streams.notTURN.Load(),
+	}
 	s.mu.Lock()
 	for _, ss := range s.sessions {
-		if ss.conn != nil {
-			total += ss.conn.toPeer.Load() + ss.conn.toClient.Load()
+		if c := ss.conn; c != nil {
+			st.BytesToPeer += c.toPeer.Load()
+			st.BytesToClient += c.toClient.Load()
+			st.PacketsToPeer += c.toPeerPkts.Load()
+			st.PacketsToClient += c.toClientPkts.Load()
 		}
 	}
 	s.mu.Unlock()
-	st := Stats{
-		RelayedBytes: total,
-		Allocations:  s.quotas.count(),
-		AuthFailures: s.stats.authFailures.Load(),
-		PeerRefused:  s.stats.peerRefused.Load(),
-		QuotaRefused: s.stats.quotaRefused.Load(),
-		OverCap:      s.stats.overCap.Load(),
-		TCPRefused:   s.streams.refused.Load(),
-		TCPEvicted:   s.streams.evicted.Load(),
-		TCPTimedOut:  s.streams.timedOut.Load(),
-		TCPNotTURN:   s.streams.notTURN.Load(),
-	}
+	st.RelayedBytes = st.BytesToPeer + st.BytesToClient
 	if a := s.unauth; a != nil {
 		st.UnauthReplies, st.UnauthReplyBytes = a.replies.Load(), a.replyBytes.Load()
 		st.UnauthDropped, st.UnauthOverRate = a.overFactor.Load(), a.overRelay.Load()
