@@ -4,8 +4,10 @@ import (
 	"testing"
 
 	"github.com/turnkit/turnkit/internal/leakcheck"
+	"github.com/turnkit/turnkit/internal/pgtest"
 )
 
-// TestMain fails the package if a test leaves Kit, relay or pion goroutines
-// running after everything was closed.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// TestMain runs the tests, stops the PostgreSQL server the fleet tests
+// started, and fails the package if a test leaves Kit, relay or pion
+// goroutines running after everything was closed.
+func TestMain(m *testing.M) { leakcheck.MainWith(func() int { return pgtest.Run(m) }) }

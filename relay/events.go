@@ -56,8 +56,14 @@ func (q *eventQueue) run() {
 		items, closed := q.items, q.closed
 		q.items = nil
 		q.mu.Unlock()
-		for _, it := range items {
-			q.deliver(it)
+		for i := 0; i < len(items); {
+			if n := q.usageRun(items[i:]); n > 1 {
+				q.deliverBatch(items[i : i+n])
+				i += n
+				continue
+			}
+			q.deliver(items[i])
+			i++
 		}
 		if closed && len(items) == 0 {
 			return
@@ -70,6 +76,46 @@ func (q *eventQueue) run() {
 
 // usageRetries bounds how often a failed Usage call is retried.
 const usageRetries = 4
+
+// MaxUsageBatch is the most usage deltas the relay hands a BatchSink at
+// once.
+const MaxUsageBatch = 500
+
+// usageRun returns how many usage events start items, at most
+// MaxUsageBatch, when the sink takes batches; 0 otherwise.
+func (q *eventQueue) usageRun(items []queuedEvent) int {
+	if _, ok := q.sink.(BatchSink); !ok {
+		return 0
+	}
+	n := 0
+	for n < len(items) && n < MaxUsageBatch && items[n].usage != nil {
+		n++
+	}
+	return n
+}
+
+// deliverBatch hands a run of usage events to the BatchSink, retrying as
+// deliver does.
+func (q *eventQueue) deliverBatch(items []queuedEvent) {
+	ds := make([]*UsageDelta, len(items))
+	for i, it := range items {
+		ds[i] = it.usage
+	}
+	var err error
+	for try := 0; try <= usageRetries; try++ {
+		if try > 0 {
+			time.Sleep(time.Duration(50<<try) * time.Millisecond)
+		}
+		if err = q.sink.(BatchSink).UsageBatch(context.Background(), ds); err == nil {
+			return
+		}
+	}
+	var bytes int64
+	for _, d := range ds {
+		bytes += d.Bytes()
+	}
+	q.log.Error("usage batch not recorded", "deltas", len(ds), "bytes", bytes, "err", err)
+}
 
 func (q *eventQueue) deliver(it queuedEvent) {
 	if q.sink == nil {

@@ -13,16 +13,7 @@ import (
 // Main runs the tests and then fails the run if goroutines of turnkit or
 // pion are still alive after a bounded grace period for exiting ones.
 // Use it as the body of TestMain.
-func Main(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := Leaked(5 * time.Second); leaked != "" {
-			os.Stderr.WriteString("goroutines left running after the tests:\n" + leaked + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func Main(m *testing.M) { MainWith(m.Run) }
 
 // Leaked returns the stacks of goroutines still inside turnkit or pion
 // code, waiting up to grace for them to finish; empty means none.
@@ -46,4 +37,18 @@ func Leaked(grace time.Duration) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// MainWith is Main for a TestMain that runs the tests through another
+// runner (pgtest.Run, which also stops the test servers): run runs them and
+// returns the exit code.
+func MainWith(run func() int) {
+	code := run()
+	if code == 0 {
+		if leaked := Leaked(5 * time.Second); leaked != "" {
+			os.Stderr.WriteString("goroutines left running after the tests:\n" + leaked + "\n")
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

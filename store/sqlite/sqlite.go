@@ -51,7 +51,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return nil, fmt.Errorf("sqlite: open %q: a file path is required", path)
 	}
-	w, err := sql.Open("sqlite", dsn(path, "_journal_mode", "WAL"))
+	// The writer's transactions begin IMMEDIATE: they take the write lock
+	// at BEGIN, waiting for it within the busy timeout, so a transaction
+	// that reads first (Apply) cannot fail with SQLITE_BUSY_SNAPSHOT when
+	// another process wrote meanwhile.
+	w, err := sql.Open("sqlite", dsn(path, "_journal_mode", "WAL")+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
