@@ -1,0 +1,236 @@
+package main
+
+// This file measures POST /v1/credentials through turnkit's real handler
+// and SQLite store, against a trivial JSON handler of the same shape in
+// the same process, under many concurrent HTTP clients.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/relay"
+)
+
+// credParams shapes the credential endpoint load.
+type credParams struct {
+	clients  []int         // concurrent HTTP clients, one level at a time
+	duration time.Duration // per handler, level and repetition
+	reps     int
+}
+
+// credRun is one handler at one level in one repetition.
+type credRun struct {
+	handler   string
+	clients   int
+	perSecond float64
+	p50, p99  time.Duration
+	errors    int
+}
+
+// Names of the two handlers compared.
+const (
+	trivialHandlerName = "trivial JSON handler"
+	turnkitHandlerName = "turnkit POST /v1/credentials"
+)
+
+// credTTLMinutes is the credential lifetime the load asks for.
+const credTTLMinutes = 10
+
+// runCredBench serves both handlers on one loopback HTTP server and loads
+// them in turn. Issuance rate limits are off: the load measures the
+// handler, not the limiter. The Kit runs with its in-process relay, as an
+// embedder's does, so relay choice and the session count are real.
+func runCredBench(ctx context.Context, dir string, p credParams, progress func(string)) ([]credRun, error) {
+	kit, err := turnkit.Open(ctx, turnkit.Config{
+		DBPath:     filepath.Join(dir, "credentials.db"),
+		Relay:      relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
+		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("turnkit.Open: %w", err)
+	}
+	defer kit.Close()
+	app, err := kit.CreateApp(ctx, turnkit.NewApp{Name: "credential bench"})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/credentials", kit.CredentialsHandler())
+	mux.Handle("/trivial", trivialHandler{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	body, _ := json.Marshal(map[string]any{"key": app.Key, "expiry_ttl": credTTLMinutes})
+	base := "http://" + ln.Addr().String()
+	targets := []struct{ name, url string }{
+		{trivialHandlerName, base + "/trivial"},
+		{turnkitHandlerName, base + "/v1/credentials"},
+	}
+	var runs []credRun
+	for rep := range p.reps {
+		for _, c := range p.clients {
+			order := targets
+			if rep%2 == 1 { // alternate which handler goes first
+				order = []struct{ name, url string }{targets[1], targets[0]}
+			}
+			for _, t := range order {
+				if rep == 0 { // warm up connections, caches and the SQLite page cache
+					if _, err := loadHTTP(ctx, t.url, body, c, p.duration/4); err != nil {
+						return nil, fmt.Errorf("%s: %w", t.name, err)
+					}
+				}
+				r, err := loadHTTP(ctx, t.url, body, c, p.duration)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", t.name, err)
+				}
+				r.handler = t.name
+				runs = append(runs, r)
+				progress(fmt.Sprintf("credentials rep %d/%d: %s, %d clients: %.0f req/s, p99 %s, %d errors",
+					rep+1, p.reps, t.name, c, r.perSecond, r.p99.Round(10*time.Microsecond), r.errors))
+			}
+		}
+	}
+	return runs, nil
+}
+
+// loadHTTP posts body to url from clients goroutines, each on its own
+// kept-alive connection, starting requests for d; requests started in time
+// run to their end and count.
+func loadHTTP(ctx context.Context, url string, body []byte, clients int, d time.Duration) (credRun, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var (
+		mu       sync.Mutex // guards lats, errs and firstErr
+		lats     []time.Duration
+		errs     int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	stop := start.Add(d)
+	for range clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			bad := 0
+			var badErr error
+			for ctx.Err() == nil && time.Now().Before(stop) {
+				t0 := time.Now()
+				if err := post(ctx, hc, url, body); err != nil {
+					bad++
+					badErr = cmpOr(badErr, err)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			errs += bad
+			firstErr = cmpOr(firstErr, badErr)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return credRun{}, err
+	}
+	if len(lats) == 0 {
+		return credRun{}, fmt.Errorf("no request succeeded in %s: %v", d, firstErr)
+	}
+	slices.Sort(lats)
+	return credRun{
+		clients:   clients,
+		perSecond: float64(len(lats)) / elapsed.Seconds(),
+		p50:       percentile(lats, 0.50),
+		p99:       percentile(lats, 0.99),
+		errors:    errs,
+	}, nil
+}
+
+// post sends one request and checks for a 200 with a JSON object.
+func post(ctx context.Context, hc *http.Client, url string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 16<<10))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK || len(raw) == 0 || raw[0] != '{' {
+		return fmt.Errorf("status %d: %s", res.StatusCode, clip(string(raw)))
+	}
+	return nil
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// trivialHandler is the baseline: it decodes the same JSON body into a
+// struct, checks the key is there, and encodes an answer of the same shape
+// as turnkit's, with no store, no signature and no relay choice.
+type trivialHandler struct{}
+
+// trivialAnswer has the fields of turnkit's answer.
+type trivialAnswer struct {
+	Username   string          `json:"username"`
+	Credential string          `json:"credential"`
+	URLs       []string        `json:"urls"`
+	TTL        int64           `json:"ttl"`
+	Region     string          `json:"region"`
+	IceServers []trivialServer `json:"iceServers"`
+}
+
+type trivialServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username"`
+	Credential string   `json:"credential"`
+}
+
+func (trivialHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Key       *string         `json:"key"`
+		ExpiryTTL json.RawMessage `json:"expiry_ttl"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.Key == nil || *body.Key == "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"detail":"bad request"}`))
+		return
+	}
+	urls := []string{"stun:127.0.0.1:3478", "turn:127.0.0.1:3478?transport=udp"}
+	user, pass := "1795419120:app_key.nonce", "yq1M3c1vQ8wqZb0W4Xh1o2vJ8lE="
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(trivialAnswer{
+		Username: user, Credential: pass, URLs: urls, TTL: 600, Region: "default",
+		IceServers: []trivialServer{{URLs: urls, Username: user, Credential: pass}},
+	})
+}
