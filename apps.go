@@ -83,11 +83,15 @@ func (k *Kit) addKey(ctx context.Context, appID, key string) (string, error) {
 // at once when the store carries notifications, within the cache TTL
 // otherwise.
 func (k *Kit) RevokeKey(ctx context.Context, keyID string) error {
+	ev, tell := k.revocationEvent(ctx, keyID)
 	if err := k.store.RevokeKey(ctx, keyID, k.cfg.Now().UTC()); err != nil {
 		return fmt.Errorf("turnkit: revoke key %s: %w", keyID, err)
 	}
 	k.issuer.auth.forgetKey(keyID)
 	k.publish(ctx, store.Change{Kind: store.ChangeKey, ID: keyID})
+	if tell {
+		k.emit(ev)
+	}
 	return nil
 }
 
@@ -141,6 +145,7 @@ func (k *Kit) MarkAppForDeletion(ctx context.Context, appID string) error {
 }
 
 func (k *Kit) setStatus(ctx context.Context, appID string, st store.AppStatus) error {
+	ev, tell := k.statusChangeEvent(ctx, appID, st)
 	if err := k.store.SetAppStatus(ctx, appID, st); err != nil {
 		return fmt.Errorf("turnkit: set app %s %s: %w", appID, st, err)
 	}
@@ -149,5 +154,8 @@ func (k *Kit) setStatus(ctx context.Context, appID string, st store.AppStatus) e
 		k.endAppSessions(appID)
 	}
 	k.publish(ctx, store.Change{Kind: store.ChangeApp, ID: appID})
+	if tell {
+		k.emit(ev)
+	}
 	return nil
 }

@@ -92,6 +92,9 @@ type Ledger struct {
 	cfg BillingConfig
 	now func() time.Time
 	log *slog.Logger
+	// stats, set by the Kit that built the Ledger, counts charges and
+	// times the store calls; nil counts nothing.
+	stats *kitStats
 }
 
 // NewLedger returns a Ledger on cfg.Store.
@@ -162,21 +165,17 @@ func (l *Ledger) Charge(ctx context.Context, u store.Usage) (bool, error) {
 	if u.ToPeer < 0 || u.ToClient < 0 {
 		return false, fmt.Errorf("%w: usage %s#%d has negative bytes", ErrBadRequest, u.SessionID, u.Seq)
 	}
-	bytes := u.ToPeer + u.ToClient
-	ref := fmt.Sprintf("usage:%s:%d", u.SessionID, u.Seq)
 	var low *LowBalance
+	start := time.Now()
 	applied, err := l.st.ApplyUsage(ctx, u, func(b *store.Balance) ([]store.LedgerEntry, error) {
-		now := l.now()
-		entries := refill(b, now)
-		fromSub := min(bytes, max(b.Subscription, 0))
-		b.Subscription -= fromSub
-		b.PAYG -= bytes - fromSub
-		entries = append(entries, store.LedgerEntry{At: now, Kind: "usage", Ref: ref, Subscription: -fromSub, PAYG: -(bytes - fromSub)})
-		low = checkLow(b, now)
+		var entries []store.LedgerEntry
+		entries, low = l.bill(b, u)
 		return entries, nil
 	})
+	l.stats.timeStore(opApplyUsage, start)
+	l.stats.charged(start, 1, []bool{applied}, err)
 	if err != nil {
-		return false, fmt.Errorf("turnkit: charge %s: %w", ref, err)
+		return false, fmt.Errorf("turnkit: charge usage:%s:%d: %w", u.SessionID, u.Seq, err)
 	}
 	if applied {
 		l.notify(ctx, low)
@@ -184,11 +183,73 @@ func (l *Ledger) Charge(ctx context.Context, u store.Usage) (bool, error) {
 	return applied, nil
 }
 
+// ChargeBatch charges many usage deltas, each exactly as Charge would and
+// in the order given, in as few transactions as the store allows: one when
+// it is a store.UsageBatcher, one per delta otherwise. It returns, for each
+// delta, whether this call applied it; on error, none of the batch is
+// applied when the store batches (deltas charged one at a time before the
+// error stay charged: each is exactly once either way).
+func (l *Ledger) ChargeBatch(ctx context.Context, us []store.Usage) ([]bool, error) {
+	for _, u := range us {
+		if u.ToPeer < 0 || u.ToClient < 0 {
+			return nil, fmt.Errorf("%w: usage %s#%d has negative bytes", ErrBadRequest, u.SessionID, u.Seq)
+		}
+	}
+	ub, ok := l.st.(store.UsageBatcher)
+	if !ok {
+		applied := make([]bool, len(us))
+		for i, u := range us {
+			a, err := l.Charge(ctx, u)
+			if err != nil {
+				return applied, err
+			}
+			applied[i] = a
+		}
+		return applied, nil
+	}
+	var lows []*LowBalance
+	start := time.Now()
+	applied, err := ub.ApplyUsageBatch(ctx, us, func(b *store.Balance, u store.Usage) ([]store.LedgerEntry, error) {
+		entries, low := l.bill(b, u)
+		if low != nil {
+			lows = append(lows, low)
+		}
+		return entries, nil
+	})
+	l.stats.timeStore(opApplyUsageBatch, start)
+	l.stats.charged(start, len(us), applied, err)
+	if err != nil {
+		return nil, fmt.Errorf("turnkit: charge %d usage deltas: %w", len(us), err)
+	}
+	for _, low := range lows {
+		l.notify(ctx, low)
+	}
+	return applied, nil
+}
+
+// bill applies one usage delta to a balance: the subscription refill that
+// is due, then the bytes from the subscription first and PAYG for the
+// rest. It returns the journal entries and the low-balance notice the
+// change crosses, if any.
+func (l *Ledger) bill(b *store.Balance, u store.Usage) ([]store.LedgerEntry, *LowBalance) {
+	bytes := u.ToPeer + u.ToClient
+	ref := fmt.Sprintf("usage:%s:%d", u.SessionID, u.Seq)
+	now := l.now()
+	entries := refill(b, now)
+	fromSub := min(bytes, max(b.Subscription, 0))
+	b.Subscription -= fromSub
+	b.PAYG -= bytes - fromSub
+	entries = append(entries, store.LedgerEntry{At: now, Kind: "usage", Ref: ref, Subscription: -fromSub, PAYG: -(bytes - fromSub)})
+	return entries, checkLow(b, now)
+}
+
 // Balance returns the app's balance as of now, including a subscription
 // refill that is due but not yet written (it is written with the next
 // change).
 func (l *Ledger) Balance(ctx context.Context, appID string) (store.Balance, error) {
+	start := time.Now()
 	b, err := l.st.Balance(ctx, appID)
+	l.stats.timeStore(opBalance, start)
 	if err != nil {
 		return store.Balance{}, fmt.Errorf("turnkit: balance of app %s: %w", appID, err)
 	}
@@ -218,7 +279,9 @@ func (l *Ledger) Reserve(ctx context.Context, appID string, ttl time.Duration, g
 	if gateway {
 		return ReservePerSession, nil
 	}
+	start := time.Now()
 	n, err := l.st.CountActiveSessions(ctx, appID)
+	l.stats.timeStore(opCountActiveSessions, start)
 	if err != nil {
 		return 0, fmt.Errorf("turnkit: reserve for app %s: %w", appID, err)
 	}
@@ -227,7 +290,9 @@ func (l *Ledger) Reserve(ctx context.Context, appID string, ttl time.Duration, g
 		return r, nil
 	}
 	extra := int64((ttl - reserveBaseTTL) / time.Second)
+	start = time.Now()
 	bytes, secs, err := l.st.UsageHistory(ctx, appID)
+	l.stats.timeStore(opUsageHistory, start)
 	if err != nil {
 		return 0, fmt.Errorf("turnkit: reserve for app %s: %w", appID, err)
 	}

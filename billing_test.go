@@ -261,6 +261,94 @@ func TestChargeOnce(t *testing.T) {
 	}
 }
 
+// TestChargeBatch: a batch is charged as its deltas one at a time would be
+// — subscription first, then PAYG, the refill that is due, one low-balance
+// notice per crossing — and every delta exactly once, across batches and
+// single charges, concurrently.
+func TestChargeBatch(t *testing.T) {
+	ctx := context.Background()
+	var notices atomic.Int64
+	tk := newTestKit(t, func(c *turnkit.Config) {
+		c.Billing.OnLowBalance = func(context.Context, turnkit.LowBalance) { notices.Add(1) }
+	})
+	l, app := tk.Ledger(), tk.app.App.ID
+	if err := l.SetPlan(ctx, app, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.TopUp(ctx, app, 5000, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetLowBalanceThreshold(ctx, app, 3000); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(from, to uint64) []store.Usage {
+		var us []store.Usage
+		for seq := from; seq <= to; seq++ {
+			us = append(us, store.Usage{SessionID: "s", Seq: seq, AppID: app, ToPeer: 100, ToClient: 50})
+		}
+		return us
+	}
+	if !charge(t, l, app, "s", 3, 150) {
+		t.Fatal("single charge of seq 3 not applied")
+	}
+	// 1..20 with 3 already charged and 5 given twice.
+	us := append(batch(1, 20), batch(5, 5)...)
+	applied, err := l.ChargeBatch(ctx, us)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, a := range applied {
+		if a {
+			n++
+		}
+		if us[i].Seq == 3 && a {
+			t.Errorf("seq 3, charged before, applied again")
+		}
+	}
+	if n != 19 {
+		t.Fatalf("%d of the batch applied, want 19 (20 less seq 3, and the repeat of 5)", n)
+	}
+	// Concurrent batches of the same deltas and more: each applies once.
+	var wg sync.WaitGroup
+	var more atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := l.ChargeBatch(ctx, batch(1, 30))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, x := range a {
+				if x {
+					more.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if more.Load() != 10 {
+		t.Fatalf("concurrent batches applied %d deltas, want the 10 new ones", more.Load())
+	}
+	b, err := l.Balance(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 30 deltas of 150 bytes: 1000 from the subscription, 3500 from PAYG.
+	if b.Subscription != 0 || b.PAYG != 5000-3500 {
+		t.Fatalf("balance %+v, want subscription 0 and PAYG 1500", b)
+	}
+	if got := notices.Load(); got != 1 {
+		t.Fatalf("%d low-balance notices, want 1 (one crossing of 3000)", got)
+	}
+	journalMatches(t, l, tk.Store(), app)
+	if _, err := l.ChargeBatch(ctx, []store.Usage{{SessionID: "neg", Seq: 1, AppID: app, ToPeer: -1}}); !errors.Is(err, turnkit.ErrBadRequest) {
+		t.Errorf("negative usage in a batch: %v, want ErrBadRequest", err)
+	}
+}
+
 func TestLowBalanceOncePerCrossing(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex

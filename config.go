@@ -1,6 +1,7 @@
 package turnkit
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -83,6 +84,18 @@ type Config struct {
 	// the address it forwards.
 	ClientIP func(*http.Request) netip.Addr
 
+	// RegionAliases maps the region slugs that vendor-shaped requests send
+	// (Metered's "europe", Baton's "eu-central", Turnix's "singapore") to
+	// the relay regions (relay.Config.Region) they stand for, adding to
+	// or replacing the entries of selector.DefaultAliases, which knows
+	// every slug of the vendors' documents and points them at regions
+	// named us-east, us-central, us-west, ca-central, ca-east,
+	// eu-central, eu-west, uk-london, in-mumbai, ap-singapore, ap-east
+	// and ap-sydney. An entry with an empty list makes its slug mean any
+	// region, as "global" and "standard" do. A slug outside the table is
+	// a 400. Defaults to the default table alone.
+	RegionAliases map[string][]string
+
 	// GeoIPPath is a MaxMind GeoIP2 or GeoLite2 City database, to send each
 	// session to the relay nearest the host IP. Without one, relays are
 	// chosen by region and load alone.
@@ -99,6 +112,32 @@ type Config struct {
 	// Billing configures metering and the ledger. Its zero value charges
 	// usage to the ledger but never refuses a credential for the balance.
 	Billing BillingConfig
+
+	// AdminToken is the token of the admin API and dashboard
+	// (Kit.AdminHandler): requests carry it as "Authorization: Bearer
+	// <token>". It must be 16 to 256 printable ASCII characters without
+	// spaces; generate it (32 random base32 characters, say) rather than
+	// choose it. If it and AdminTokenHash are empty, the admin handler
+	// answers every request with 503.
+	AdminToken string
+	// AdminTokenHash is the SHA-256 of the admin token, for a deployment
+	// that keeps only the hash (as the quickstart does, in the store's
+	// settings). It is used when AdminToken is empty; setting both to
+	// values that disagree is an error.
+	AdminTokenHash [32]byte
+
+	// OnEvent, if set, is told what happens to sessions, balances, relays,
+	// keys and apps (see EventKind for the kinds and the fields each
+	// sets). The Kit calls it from one goroutine of its own, in order,
+	// never from the packet path or inside a ledger transaction: events
+	// wait in a queue of 1024, and when it is full further events are
+	// dropped (Stats.EventsDropped) rather than hold up the relay. Close
+	// delivers the events already queued and waits for OnEvent to return;
+	// it must return. Events never carry an address, a username, an API
+	// key or a secret. Events of changes made on other nodes of a fleet
+	// are told by those nodes, except a relay's offline and online
+	// crossings, which every node that sweeps the registry tells.
+	OnEvent func(ctx context.Context, ev Event)
 
 	// Logger receives the Kit's logs. It never sees API keys, secrets or
 	// client addresses. Defaults to discarding logs.
@@ -119,6 +158,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxTTL < time.Minute || c.DefaultTTL < 0 || c.DefaultTTL > c.MaxTTL {
 		return c, fmt.Errorf("turnkit: config: DefaultTTL %s and MaxTTL %s must satisfy 0 < DefaultTTL <= MaxTTL, MaxTTL >= 1m", c.DefaultTTL, c.MaxTTL)
+	}
+	if err := c.checkAdminToken(); err != nil {
+		return c, err
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 4096

@@ -49,6 +49,10 @@ type CredentialRequest struct {
 	// PreferredRegion, if set, is tried first, with a fallback to the
 	// nearest healthy relay elsewhere.
 	PreferredRegion string
+	// FixedRegions and PreferredRegions are the set forms of FixedRegion
+	// and PreferredRegion (any region of the set will do), for a region
+	// alias that names several regions (see Config.RegionAliases).
+	FixedRegions, PreferredRegions []string
 	// Gateway, if set, is a gateway ID: the credential lasts GatewayTTL
 	// (3 minutes) and is pinned to the relay where the gateway has an
 	// active session; the reserve is for one allocation.
@@ -173,8 +177,8 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 		return nil, err
 	}
 	return &Issuer{
-		cfg:    cfg,
-		auth:   newAuthCache(cfg.Store, cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now),
+		cfg:      cfg,
+		auth:     newAuthCache(cfg.Store, cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now),
 		limits:   newLimiters(cfg.RateLimits, cfg.KeyCacheSize),
 		failures: newFailureLimiter(cfg.FailureLimits),
 	}, nil
@@ -262,7 +266,8 @@ func (is *Issuer) Issue(ctx context.Context, req *CredentialRequest) (*Credentia
 			return nil, err
 		}
 	}
-	q := RelayQuery{HostIP: req.HostIP, FixedRegion: req.FixedRegion, PreferredRegion: req.PreferredRegion, EnabledRegions: app.regions}
+	q := RelayQuery{HostIP: req.HostIP, FixedRegion: req.FixedRegion, PreferredRegion: req.PreferredRegion, EnabledRegions: app.regions,
+		FixedRegions: req.FixedRegions, PreferredRegions: req.PreferredRegions}
 	var rel RelayEndpoint
 	if gw.ID != "" {
 		rel, err = is.gatewayRelay(ctx, gw, q)

@@ -46,11 +46,11 @@ type credentialResponse struct {
 // CredentialsHandler returns the handler of POST /v1/credentials. A request
 // with the API key as "key" in its JSON body is the native form: host_ip,
 // expiry_ttl (minutes as a string or a number, default 10, or "Gateway")
-// and gateway. A request that carries "Authorization: Bearer" is served by
-// the handler set with Config.BearerCredentials (the Baton form; 400
-// without one). It needs no router: mount it at any path.
+// and gateway. A request that carries an Authorization header is the Baton
+// form (see BatonHandler: ttl in seconds, default 3600; 400 if it also has
+// "key" in its body). It needs no router: mount it at any path.
 func (k *Kit) CredentialsHandler() http.Handler {
-	return http.HandlerFunc(k.serveCredentials)
+	return k.countCredentials(http.HandlerFunc(k.serveCredentials))
 }
 
 func (k *Kit) serveCredentials(w http.ResponseWriter, r *http.Request) {

@@ -24,7 +24,7 @@ type exchangeBody struct {
 // publish) and wait (seconds to hold the call until the namespace changes,
 // capped). The answer lists every other address: {"peer_0": "…", …}.
 func (k *Kit) ExchangeHandler() http.Handler {
-	return http.HandlerFunc(k.serveExchange)
+	return k.CountRequests(EndpointExchange, http.HandlerFunc(k.serveExchange))
 }
 
 func (k *Kit) serveExchange(w http.ResponseWriter, r *http.Request) {

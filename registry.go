@@ -84,13 +84,13 @@ func (g *registry) ChooseRelay(ctx context.Context, q RelayQuery) (RelayEndpoint
 			cands = append(cands, selector.Candidate{ID: r.ID, Region: r.Region, LastReport: now})
 		}
 	}
-	c, err := g.sel.Select(selector.Request{ClientIP: q.HostIP, FixedRegion: q.FixedRegion,
-		PreferredRegion: q.PreferredRegion, EnabledRegions: q.EnabledRegions}, cands)
+	c, err := g.sel.Select(selector.Request{ClientIP: q.HostIP, FixedRegion: q.FixedRegion, FixedRegions: q.FixedRegions,
+		PreferredRegion: q.PreferredRegion, PreferredRegions: q.PreferredRegions, EnabledRegions: q.EnabledRegions}, cands)
 	switch {
 	case errors.Is(err, selector.ErrRegionNotEnabled):
 		return RelayEndpoint{}, err
 	case errors.Is(err, selector.ErrRegionUnavailable):
-		return RelayEndpoint{}, fmt.Errorf("%w: region %q has no healthy relay", ErrNoRelay, q.FixedRegion)
+		return RelayEndpoint{}, fmt.Errorf("%w: region %s has no healthy relay", ErrNoRelay, quoteRegions(regionsOf(q.FixedRegion, q.FixedRegions)))
 	case err != nil:
 		return RelayEndpoint{}, fmt.Errorf("%w: every relay is offline, draining or full", ErrNoRelay)
 	}

@@ -12,32 +12,42 @@ import (
 )
 
 // relayHooks adapts the Kit to the interfaces the relay declares: it
-// authenticates credentials (turnkit's REST form through the key ring),
+// authenticates credentials (turnkit's REST form through the key ring, and
+// static credentials by lookup),
 // admits allocations of active apps whose API key is not revoked, and
 // records sessions and their usage in the store.
 type relayHooks struct {
 	rest     relay.Authenticator
 	ring     *KeyRing
 	auth     *authCache
+	static   *staticCache // nil: REST credentials only
 	sessions store.Sessions
 	meta     store.CredentialMetadata
 	ledger   *Ledger
 	log      *slog.Logger
 	now      func() time.Time
+	stats    *kitStats   // times the store calls
+	events   *eventQueue // the session events for Config.OnEvent; nil: none
 }
 
 var (
 	_ relay.Authenticator = (*relayHooks)(nil)
 	_ relay.Admitter      = (*relayHooks)(nil)
 	_ relay.Sink          = (*relayHooks)(nil)
+	_ relay.BatchSink     = (*relayHooks)(nil)
 )
 
 // Authenticate accepts the credentials the Issuer mints: the TURN REST
 // form, verified with the key ring. A key ID the ring does not hold makes
 // it reload the ring from the store (at most once a second) and try again,
-// so a secret another node just put in service verifies at once.
+// so a secret another node just put in service verifies at once. A
+// username that is not in the REST form is looked up as a static
+// credential (cached, see staticCache).
 func (h *relayHooks) Authenticate(ctx context.Context, req *relay.AuthRequest) (*relay.Identity, error) {
 	id, err := h.rest.Authenticate(ctx, req)
+	if errors.Is(err, relay.ErrMalformedUsername) && h.static != nil {
+		return h.static.authenticate(ctx, req)
+	}
 	if errors.Is(err, relay.ErrUnknownSecret) && h.ring.reloadOnMiss(ctx, time.Second) {
 		id, err = h.rest.Authenticate(ctx, req)
 	}
@@ -72,7 +82,9 @@ func (h *relayHooks) SessionStarted(ctx context.Context, ev *relay.SessionEvent)
 		Instance: ev.Instance, Gateway: ev.Gateway, KeyID: ev.KeyID,
 	}
 	if h.meta != nil && hasMetadata(ev.Username) {
+		start := time.Now()
 		m, err := h.meta.CredentialMetadata(ctx, ev.Username, h.now())
+		h.stats.timeStore(opCredentialMetadata, start)
 		switch {
 		case err == nil:
 			sess.Metadata = m
@@ -80,7 +92,11 @@ func (h *relayHooks) SessionStarted(ctx context.Context, ev *relay.SessionEvent)
 			h.log.Warn("session metadata not read", "session", ev.SessionID, "err", err)
 		}
 	}
-	if err := h.sessions.OpenSession(ctx, sess); err != nil {
+	start := time.Now()
+	err := h.sessions.OpenSession(ctx, sess)
+	h.stats.timeStore(opOpenSession, start)
+	h.events.push(sessionEvent(EventSessionStarted, ev))
+	if err != nil {
 		return fmt.Errorf("turnkit: open session %s: %w", ev.SessionID, err)
 	}
 	return nil
@@ -94,9 +110,24 @@ func (h *relayHooks) Usage(ctx context.Context, d *relay.UsageDelta) error {
 	return err
 }
 
+// UsageBatch charges a run of usage deltas in as few transactions as the
+// store allows, each exactly once.
+func (h *relayHooks) UsageBatch(ctx context.Context, ds []*relay.UsageDelta) error {
+	us := make([]store.Usage, len(ds))
+	for i, d := range ds {
+		us[i] = store.Usage{SessionID: d.SessionID, Seq: d.Seq, AppID: d.AppID, ToPeer: d.ToPeer, ToClient: d.ToClient, At: d.At.UTC()}
+	}
+	_, err := h.ledger.ChargeBatch(ctx, us)
+	return err
+}
+
 // SessionEnded closes a session.
 func (h *relayHooks) SessionEnded(ctx context.Context, ev *relay.SessionEvent) error {
-	if err := h.sessions.CloseSession(ctx, ev.SessionID, ev.At.UTC()); err != nil {
+	start := time.Now()
+	err := h.sessions.CloseSession(ctx, ev.SessionID, ev.At.UTC())
+	h.stats.timeStore(opCloseSession, start)
+	h.events.push(sessionEvent(EventSessionEnded, ev))
+	if err != nil {
 		return fmt.Errorf("turnkit: close session %s: %w", ev.SessionID, err)
 	}
 	return nil

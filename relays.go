@@ -25,8 +25,13 @@ type RelayQuery struct {
 	HostIP netip.Addr
 	// FixedRegion, if set, is the only region the relay may be in.
 	FixedRegion string
+	// FixedRegions, if set, are regions the relay may be in, any of them:
+	// the set form of FixedRegion, for a region alias that names several.
+	FixedRegions []string
 	// PreferredRegion, if set, is tried first.
 	PreferredRegion string
+	// PreferredRegions, if set, are tried first, together.
+	PreferredRegions []string
 	// EnabledRegions are the regions the app may use; empty means all.
 	EnabledRegions []string
 }
@@ -50,9 +55,10 @@ type RelayChooser interface {
 }
 
 // StaticRelays is a RelayChooser over a fixed list: the first relay that
-// is in the fixed region, else in the preferred region, else in an enabled
-// region. It knows nothing of health or load; use it for relays outside
-// turnkit (coturn with the same secret) or a single embedded relay.
+// is in the fixed region (or set), else in the preferred region (or set),
+// else in an enabled region. It knows nothing of health or load; use it
+// for relays outside turnkit (coturn with the same secret) or a single
+// embedded relay.
 type StaticRelays []RelayEndpoint
 
 var _ RelayChooser = StaticRelays(nil)
@@ -62,10 +68,14 @@ func (s StaticRelays) ChooseRelay(_ context.Context, q RelayQuery) (RelayEndpoin
 	enabled := func(region string) bool {
 		return len(q.EnabledRegions) == 0 || slices.Contains(q.EnabledRegions, region)
 	}
-	for _, region := range []string{q.FixedRegion, q.PreferredRegion} {
-		if region != "" && !enabled(region) {
-			return RelayEndpoint{}, fmt.Errorf("%w: %q", ErrRegionNotEnabled, region)
+	fixed, preferred := regionsOf(q.FixedRegion, q.FixedRegions), regionsOf(q.PreferredRegion, q.PreferredRegions)
+	for _, set := range [][]string{fixed, preferred} {
+		if len(set) > 0 && !slices.ContainsFunc(set, enabled) {
+			return RelayEndpoint{}, fmt.Errorf("%w: %s", ErrRegionNotEnabled, quoteRegions(set))
 		}
+	}
+	in := func(set []string) func(RelayEndpoint) bool {
+		return func(r RelayEndpoint) bool { return slices.Contains(set, r.Region) && enabled(r.Region) }
 	}
 	find := func(ok func(RelayEndpoint) bool) (RelayEndpoint, bool) {
 		for _, r := range s {
@@ -75,13 +85,13 @@ func (s StaticRelays) ChooseRelay(_ context.Context, q RelayQuery) (RelayEndpoin
 		}
 		return RelayEndpoint{}, false
 	}
-	if q.FixedRegion != "" {
-		if r, ok := find(func(r RelayEndpoint) bool { return r.Region == q.FixedRegion }); ok {
+	if len(fixed) > 0 {
+		if r, ok := find(in(fixed)); ok {
 			return r, nil
 		}
-		return RelayEndpoint{}, fmt.Errorf("%w: region %q has no relay", ErrNoRelay, q.FixedRegion)
+		return RelayEndpoint{}, fmt.Errorf("%w: region %s has no relay", ErrNoRelay, quoteRegions(fixed))
 	}
-	if r, ok := find(func(r RelayEndpoint) bool { return q.PreferredRegion != "" && r.Region == q.PreferredRegion }); ok {
+	if r, ok := find(in(preferred)); ok {
 		return r, nil
 	}
 	if r, ok := find(func(r RelayEndpoint) bool { return enabled(r.Region) }); ok {
@@ -98,4 +108,22 @@ func (s StaticRelays) RelayByID(_ context.Context, id string) (RelayEndpoint, bo
 		}
 	}
 	return RelayEndpoint{}, false, nil
+}
+
+// regionsOf returns the regions a query names for one rule: its single
+// region and its set, together (nil: any region).
+func regionsOf(one string, many []string) []string {
+	if one == "" {
+		return many
+	}
+	return append([]string{one}, many...)
+}
+
+// quoteRegions names regions in an error: "eu" for one, ["eu" "us"] for
+// several.
+func quoteRegions(set []string) string {
+	if len(set) == 1 {
+		return fmt.Sprintf("%q", set[0])
+	}
+	return fmt.Sprintf("%q", set)
 }

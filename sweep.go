@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/turnkit/turnkit/relay"
@@ -69,12 +70,52 @@ func (k *Kit) startBackground() {
 			<-k.stop
 			cancel()
 		}()
+		// The subscription listens once a change published now comes back:
+		// Open waits for that (up to subscribeWait), so that no change
+		// another node makes after Open returns is missed.
+		marker := "listening:" + randomToken(10)
+		listening := make(chan struct{})
+		var once sync.Once
 		go func() {
 			defer k.done.Done()
-			if err := n.Subscribe(ctx, k.applyChange); err != nil && !errors.Is(err, context.Canceled) {
+			err := n.Subscribe(ctx, func(c store.Change) {
+				if c.Kind == store.ChangeRelays && c.ID == marker {
+					once.Do(func() { close(listening) })
+				}
+				k.applyChange(c)
+			})
+			if err != nil && !errors.Is(err, context.Canceled) {
 				k.log.Error("change notifications stopped", "err", err)
 			}
 		}()
+		k.awaitListening(n, marker, listening)
+	}
+}
+
+// subscribeWait bounds how long Open waits for the store's change
+// notifications to start; past it, the Kit starts anyway and relies on
+// its cache TTLs until they do.
+const subscribeWait = 5 * time.Second
+
+// awaitListening publishes the marker until it comes back on the
+// subscription, for at most subscribeWait.
+func (k *Kit) awaitListening(n store.Notifier, marker string, listening <-chan struct{}) {
+	deadline := time.NewTimer(subscribeWait)
+	defer deadline.Stop()
+	retry := time.NewTicker(25 * time.Millisecond)
+	defer retry.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = n.Publish(ctx, store.Change{Kind: store.ChangeRelays, ID: marker}) // a harmless change: the registry cache is dropped
+		cancel()
+		select {
+		case <-listening:
+			return
+		case <-deadline.C:
+			k.log.Warn("change notifications did not start; other nodes' changes are seen within the cache TTLs until they do")
+			return
+		case <-retry.C:
+		}
 	}
 }
 
@@ -107,8 +148,11 @@ func (k *Kit) applyChange(c store.Change) {
 		}
 	case store.ChangeRelays:
 		k.registry.forget()
+	case store.ChangeStaticCredential:
+		k.endStatic(c.ID)
 	case store.ChangeAll:
 		k.issuer.auth.forgetAll()
+		k.statics.forgetAll()
 		k.registry.forget()
 		if err := k.ring.Reload(ctx); err != nil {
 			k.log.Error("key ring reload failed", "err", err)
@@ -139,7 +183,9 @@ func (k *Kit) Sweep(ctx context.Context) error {
 			}
 		}
 		k.lastBytes, k.lastAt = st.RelayedBytes, now
+		start := time.Now()
 		err := k.store.ReportRelayLoad(ctx, r.ID(), st.Allocations, max(bitrate, 0), now)
+		k.stats.timeStore(opReportRelayLoad, start)
 		if errors.Is(err, store.ErrNotFound) {
 			// Removed from the registry (by an operator, or a store that
 			// lost it): announce again.
@@ -163,9 +209,13 @@ func (k *Kit) Sweep(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	start := time.Now()
 	relays, err := k.store.ListRelays(ctx)
+	k.stats.timeStore(opListRelays, start)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("relay registry: %w", err))
+	} else {
+		k.watchRelays(relays, now)
 	}
 	for _, r := range relays {
 		if now.Sub(r.ReportedAt) > k.fleet.DeadAfter {

@@ -30,7 +30,9 @@ type Kit struct {
 	store     store.Store
 	ownsStore bool
 	reader    httpx.Reader
-	bearer    http.Handler // the Bearer form of POST /v1/credentials; nil: 400
+	bearer    http.Handler   // the Bearer form of POST /v1/credentials; nil: 400
+	compat    compatHandlers // the vendor-shaped handlers (compat_backend.go)
+	statics   *staticCache   // static credentials, for the relay and Metered's endpoints
 
 	ring     *KeyRing
 	ledger   *Ledger
@@ -52,6 +54,10 @@ type Kit struct {
 	sweepMu   sync.Mutex
 	lastBytes int64
 	lastAt    time.Time
+	watch     relayWatch // the registry's health between Sweeps
+
+	stats  kitStats    // counters for Stats (stats.go)
+	events *eventQueue // Config.OnEvent's queue; nil without one
 }
 
 // Open opens the store, loads the key ring, starts the in-process relay,
@@ -65,6 +71,7 @@ func Open(ctx context.Context, cfg Config) (_ *Kit, err error) {
 		return nil, err
 	}
 	k := &Kit{cfg: cfg, log: cfg.Logger, store: cfg.Store, reader: newReader(cfg.MaxBodyBytes), stop: make(chan struct{})}
+	k.events = newEventQueue(cfg.OnEvent, eventQueueSize, &k.stats, cfg.Logger)
 	defer func() {
 		if err != nil {
 			_ = k.Close()
@@ -79,9 +86,10 @@ func Open(ctx context.Context, cfg Config) (_ *Kit, err error) {
 	if k.ring, err = NewKeyRing(ctx, KeyRingConfig{Store: k.store, Overlap: cfg.MaxTTL + time.Minute, Now: cfg.Now}); err != nil {
 		return nil, err
 	}
-	if k.ledger, err = NewLedger(LedgerConfig{Store: k.store, Billing: cfg.Billing, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+	if k.ledger, err = NewLedger(LedgerConfig{Store: k.store, Billing: k.withLowBalanceEvent(cfg.Billing), Logger: cfg.Logger, Now: cfg.Now}); err != nil {
 		return nil, err
 	}
+	k.ledger.stats = &k.stats
 	if k.gateways, err = NewGatewayStore(ctx, GatewayStoreConfig{Settings: k.store, Pins: k.store}); err != nil {
 		return nil, err
 	}
@@ -110,6 +118,9 @@ func Open(ctx context.Context, cfg Config) (_ *Kit, err error) {
 		DefaultTTL: cfg.DefaultTTL, MaxTTL: cfg.MaxTTL, RateLimits: cfg.RateLimits, FailureLimits: cfg.FailureLimits,
 		KeyCacheSize: cfg.KeyCacheSize, KeyCacheTTL: cfg.KeyCacheTTL, Logger: cfg.Logger, Now: cfg.Now,
 	}); err != nil {
+		return nil, err
+	}
+	if err := k.openCompat(); err != nil {
 		return nil, err
 	}
 	if !cfg.NoRelay {
@@ -159,8 +170,8 @@ func IsPostgresDSN(s string) bool {
 // sessions a dead predecessor of the same relay left open.
 func (k *Kit) startRelay(ctx context.Context) error {
 	hooks := &relayHooks{
-		rest: relay.NewRESTAuthenticator(k.ring), ring: k.ring, auth: k.issuer.auth, sessions: k.store, meta: k.store,
-		ledger: k.ledger, log: k.log, now: k.cfg.Now,
+		rest: relay.NewRESTAuthenticator(k.ring), ring: k.ring, auth: k.issuer.auth, static: k.statics, sessions: k.store, meta: k.store,
+		ledger: k.ledger, log: k.log, now: k.cfg.Now, stats: &k.stats, events: k.events,
 	}
 	rc := k.cfg.Relay
 	rc.Secrets, rc.Authenticator, rc.Admitter, rc.Sink = nil, hooks, hooks, hooks
@@ -249,11 +260,18 @@ func (k *Kit) relayRecord(ctx context.Context, id string) (store.RelayRecord, bo
 }
 
 // Handler returns turnkit's HTTP API, to mount on any mux:
-// POST /v1/credentials and POST /v1/exchange. Paths outside it get 404.
+// POST /v1/credentials (native, and Baton's with a Bearer key), POST
+// /v1/exchange, and the vendor-shaped endpoints of package compat: Turnix's
+// POST /credentials/ice (and /api/v1/credentials/ice), Metered's
+// /api/v1/turn/credentials, /api/v1/turn/credential and
+// /api/v1/turn/credential/by_label. Paths outside it get 404.
 func (k *Kit) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/credentials", k.CredentialsHandler())
 	mux.Handle("/v1/exchange", k.ExchangeHandler())
+	vendors := http.NewServeMux()
+	k.mountCompat(vendors)
+	mux.Handle("/", k.countVendors(vendors))
 	return mux
 }
 
@@ -298,6 +316,7 @@ func (k *Kit) Close() error {
 		if k.relay != nil {
 			errs = append(errs, k.relay.Close())
 		}
+		k.events.close() // after the relay's last session events
 		if k.geo != nil {
 			errs = append(errs, k.geo.Close())
 		}

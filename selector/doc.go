@@ -14,8 +14,9 @@
 //     empty). A FixedRegion restricts the choice to that region and fails
 //     with [ErrRegionUnavailable] when it has no healthy relay; a
 //     PreferredRegion is used when it has one and otherwise falls back to
-//     every enabled region. Naming a region outside EnabledRegions is
-//     [ErrRegionNotEnabled].
+//     every enabled region. FixedRegions and PreferredRegions are the same
+//     rules for a set of regions. Naming a region outside EnabledRegions
+//     (or a set with none inside it) is [ErrRegionNotEnabled].
 //  3. Distance. The client IP is placed by the [Locator]; the nearest relay
 //     by great-circle (haversine) distance sets a tie band of
 //     Config.TieDistanceKm (500 km by default), and relays outside it, or
@@ -26,6 +27,14 @@
 //
 // No relay left at all is [ErrNoRelay]. Select sorts nothing: it makes two
 // passes over the candidates and allocates nothing of its own.
+//
+// # Region aliases
+//
+// [Aliases] maps the region slugs clients send (vendors' names such as
+// Metered's "europe" or Baton's "eu-central") to relay regions: one, a set
+// for Request.FixedRegions or Request.PreferredRegions, or any region.
+// [NewAliases] holds a default table that knows every slug of the vendors'
+// documents; a slug it does not know is the caller's 400.
 //
 // # Without a GeoIP database
 //

@@ -19,15 +19,19 @@ import (
 func reference(cfg selector.Config, req selector.Request, client selector.Location, located bool, relays []selector.Candidate) (string, error) {
 	s, _ := selector.New(cfg)
 	enabled := func(r string) bool { return len(req.EnabledRegions) == 0 || slices.Contains(req.EnabledRegions, r) }
-	for _, r := range []string{req.FixedRegion, req.PreferredRegion} {
-		if r != "" && !enabled(r) {
+	// A rule's regions are its single region and its set together; none
+	// means any region.
+	fixed := slices.DeleteFunc(append([]string{req.FixedRegion}, req.FixedRegions...), func(r string) bool { return r == "" })
+	preferred := slices.DeleteFunc(append([]string{req.PreferredRegion}, req.PreferredRegions...), func(r string) bool { return r == "" })
+	for _, set := range [][]string{fixed, preferred} {
+		if len(set) > 0 && !slices.ContainsFunc(set, enabled) {
 			return "", selector.ErrRegionNotEnabled
 		}
 	}
-	pick := func(region string) string {
+	pick := func(regions []string) string {
 		var in []selector.Candidate
 		for _, c := range relays {
-			if s.Healthy(&c, now) && enabled(c.Region) && (region == "" || c.Region == region) {
+			if s.Healthy(&c, now) && enabled(c.Region) && (len(regions) == 0 || slices.Contains(regions, c.Region)) {
 				in = append(in, c)
 			}
 		}
@@ -67,18 +71,18 @@ func reference(cfg selector.Config, req selector.Request, client selector.Locati
 		}
 		return in[0].ID
 	}
-	if req.FixedRegion != "" {
-		if id := pick(req.FixedRegion); id != "" {
+	if len(fixed) > 0 {
+		if id := pick(fixed); id != "" {
 			return id, nil
 		}
 		return "", selector.ErrRegionUnavailable
 	}
-	if req.PreferredRegion != "" {
-		if id := pick(req.PreferredRegion); id != "" {
+	if len(preferred) > 0 {
+		if id := pick(preferred); id != "" {
 			return id, nil
 		}
 	}
-	if id := pick(""); id != "" {
+	if id := pick(nil); id != "" {
 		return id, nil
 	}
 	return "", selector.ErrNoRelay
@@ -111,11 +115,24 @@ func TestSelectMatchesReference(t *testing.T) {
 			relays = append(relays, c)
 		}
 		var req selector.Request
+		some := func() []string { // a set of 0 to 3 regions, as an alias names them
+			var set []string
+			for range rng.IntN(4) {
+				set = append(set, regions[rng.IntN(len(regions))])
+			}
+			return set
+		}
 		if rng.IntN(4) == 0 {
 			req.FixedRegion = regions[rng.IntN(len(regions))]
 		}
+		if rng.IntN(5) == 0 {
+			req.FixedRegions = some()
+		}
 		if rng.IntN(3) == 0 {
 			req.PreferredRegion = regions[rng.IntN(len(regions))]
+		}
+		if rng.IntN(4) == 0 {
+			req.PreferredRegions = some()
 		}
 		for _, r := range regions {
 			if rng.IntN(3) == 0 {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -19,20 +20,30 @@ type Request struct {
 	// healthy relay there, Select fails with ErrRegionUnavailable. It
 	// takes precedence over PreferredRegion.
 	FixedRegion string
+	// FixedRegions, if set, are regions the relay may be in, any of them:
+	// the set form of FixedRegion, for a region alias that names several
+	// regions (see Aliases). With FixedRegion also set, the relay may be in
+	// FixedRegion or in one of FixedRegions.
+	FixedRegions []string
 	// PreferredRegion, if set, is tried first; with no healthy relay there,
 	// the choice falls back to the nearest relay in any enabled region.
 	PreferredRegion string
+	// PreferredRegions, if set, are tried first, all of them together: the
+	// set form of PreferredRegion, as FixedRegions is of FixedRegion.
+	PreferredRegions []string
 	// EnabledRegions limits the choice to relays in these regions; empty
 	// means every region. A FixedRegion or PreferredRegion outside it is
-	// an error (ErrRegionNotEnabled).
+	// an error (ErrRegionNotEnabled); so is a fixed or a preferred set none
+	// of whose regions is in it, while a set that has some is cut down to
+	// those.
 	EnabledRegions []string
 }
 
 // Select chooses the relay for req among relays and returns a copy of it.
 //
 // Only healthy relays (see [Selector.Healthy]) in an enabled region are
-// considered, and only those in the fixed region if there is one, or in
-// the preferred region if it has any. Among them, when the Locator places
+// considered, and only those in the fixed region (or set of regions) if
+// there is one, or in the preferred region (or set) if it has any. Among them, when the Locator places
 // the client IP, the nearest relay by great-circle distance sets the tie
 // band: relays within TieDistanceKm of it are tied, relays farther away or
 // without a location are out. Among the tied relays (all considered ones
@@ -48,9 +59,11 @@ type Request struct {
 // Select does not allocate, apart from what the Locator does and the
 // errors; it reads relays twice and sorts nothing.
 func (s *Selector) Select(req Request, relays []Candidate) (Candidate, error) {
-	for _, r := range [...]string{req.FixedRegion, req.PreferredRegion} {
-		if r != "" && !regionEnabled(req.EnabledRegions, r) {
-			return Candidate{}, fmt.Errorf("%w: %q is not among %q", ErrRegionNotEnabled, r, req.EnabledRegions)
+	fixed := regionSet{one: req.FixedRegion, many: req.FixedRegions}
+	preferred := regionSet{one: req.PreferredRegion, many: req.PreferredRegions}
+	for _, rs := range [...]regionSet{fixed, preferred} {
+		if !rs.any() && !rs.enabledIn(req.EnabledRegions) {
+			return Candidate{}, fmt.Errorf("%w: %s is not among %q", ErrRegionNotEnabled, rs, req.EnabledRegions)
 		}
 	}
 	sc := scan{
@@ -64,19 +77,19 @@ func (s *Selector) Select(req Request, relays []Candidate) (Candidate, error) {
 			sc.client, sc.located = newOrigin(loc), true
 		}
 	}
-	if req.FixedRegion != "" {
-		i := sc.best(req.FixedRegion)
+	if !fixed.any() {
+		i := sc.best(fixed)
 		if i < 0 {
-			return Candidate{}, fmt.Errorf("%w: no healthy relay in region %q", ErrRegionUnavailable, req.FixedRegion)
+			return Candidate{}, fmt.Errorf("%w: no healthy relay in region %s", ErrRegionUnavailable, fixed)
 		}
 		return relays[i], nil
 	}
-	if req.PreferredRegion != "" {
-		if i := sc.best(req.PreferredRegion); i >= 0 {
+	if !preferred.any() {
+		if i := sc.best(preferred); i >= 0 {
 			return relays[i], nil
 		}
 	}
-	i := sc.best("")
+	i := sc.best(regionSet{})
 	if i < 0 {
 		return Candidate{}, fmt.Errorf("%w among %d candidates", ErrNoRelay, len(relays))
 	}
@@ -100,20 +113,64 @@ type scan struct {
 	located bool // client is set
 }
 
-// eligible reports whether c is healthy, in an enabled region, and in
-// region when region is not empty.
-func (sc *scan) eligible(c *Candidate, region string) bool {
-	return (region == "" || c.Region == region) && sc.s.healthy(c, sc.cutoff) && regionEnabled(sc.enabled, c.Region)
+// regionSet is the regions a request names for one rule (fixed or
+// preferred): its single region and its set, together. Empty, it allows
+// every region.
+type regionSet struct {
+	one  string
+	many []string
 }
 
-// best returns the index of the best eligible relay in region (any region
-// when empty), or -1 when none is eligible.
+// any reports whether the set names no region: every region will do.
+func (rs regionSet) any() bool { return rs.one == "" && len(rs.many) == 0 }
+
+// has reports whether region is in the set.
+func (rs regionSet) has(region string) bool {
+	return (rs.one != "" && region == rs.one) || slices.Contains(rs.many, region)
+}
+
+// enabledIn reports whether a region of the set is in enabled (an empty
+// enabled set allowing every region).
+func (rs regionSet) enabledIn(enabled []string) bool {
+	if len(enabled) == 0 || (rs.one != "" && slices.Contains(enabled, rs.one)) {
+		return true
+	}
+	for _, r := range rs.many {
+		if slices.Contains(enabled, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// String names the set's regions for an error message: "eu-central" for
+// one, ["eu-central" "eu-west"] for several.
+func (rs regionSet) String() string {
+	switch {
+	case len(rs.many) == 0:
+		return strconv.Quote(rs.one)
+	case rs.one == "" && len(rs.many) == 1:
+		return strconv.Quote(rs.many[0])
+	case rs.one == "":
+		return fmt.Sprintf("%q", rs.many)
+	}
+	return fmt.Sprintf("%q", append([]string{rs.one}, rs.many...))
+}
+
+// eligible reports whether c is healthy, in an enabled region, and in
+// the region set when it names any.
+func (sc *scan) eligible(c *Candidate, rs regionSet) bool {
+	return (rs.any() || rs.has(c.Region)) && sc.s.healthy(c, sc.cutoff) && regionEnabled(sc.enabled, c.Region)
+}
+
+// best returns the index of the best eligible relay in the region set
+// (any region when it names none), or -1 when none is eligible.
 //
 // The first pass, run only when the client is placed, finds the haversine
 // term of the nearest located relay. The second keeps the lightest relay
 // within the tie band; it tests the cheap order first and computes a
 // distance only for a relay that would win on load.
-func (sc *scan) best(region string) int {
+func (sc *scan) best(region regionSet) int {
 	band := math.Inf(1) // without distances every eligible relay is tied
 	if sc.located {
 		nearest := math.Inf(1)

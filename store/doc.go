@@ -6,8 +6,10 @@
 // (CredentialMetadata) — the records they exchange and the sentinel errors
 // they return. Store embeds them all. Optional capabilities a backend may
 // add are separate interfaces that callers check for with a type assertion:
-// UsageBatcher (many usage deltas in few transactions) and Notifier
-// (changes carried to every node at once).
+// UsageBatcher (many usage deltas in few transactions), Notifier
+// (changes carried to every node at once), and, for an admin interface,
+// AppLister, ActiveSessionLister and HourlyUsageLister (pages of apps and
+// of live sessions, usage summed by hour).
 //
 // Each interface's doc comment is its contract: not-found and
 // already-exists behaviour, ordering, idempotence, concurrency and context

@@ -22,6 +22,7 @@ type Store interface {
 	Settings
 	Exchanges
 	CredentialMetadata
+	StaticCredentials
 
 	// Close releases the backend's resources. It does not close a database
 	// handle that the caller passed in.

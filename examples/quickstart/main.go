@@ -1,9 +1,12 @@
-// Command quickstart runs turnkit's HTTP API and an embedded TURN relay on
-// one SQLite file. On first run it creates a demo app and prints its API key
-// once, with a curl command that fetches credentials.
+// Command quickstart runs turnkit's HTTP API, its dashboard at /admin/,
+// Prometheus metrics at /metrics and an embedded TURN relay on one SQLite
+// file. On first run it creates a demo app and prints its API key once,
+// with a curl command that fetches credentials, and the dashboard's admin
+// token once, with a link.
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -http 127.0.0.1:8080 -turn 127.0.0.1:3478 -db turnkit.db
+//	go run ./examples/quickstart -tls   # and TURN over TLS on 127.0.0.1:5349, self-signed
 package main
 
 import (
@@ -21,7 +24,6 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
-	"github.com/turnkit/turnkit/relay"
 	"github.com/turnkit/turnkit/store"
 )
 
@@ -30,6 +32,10 @@ const demoAppID = "demo"
 // options are the command's flags.
 type options struct {
 	httpAddr, turnAddr, dbPath, apiKey, secret string
+	adminToken                                 string
+	allowPeers                                 []string // relay.Config.AllowPeers; no flag: for tests
+	tlsCert, tlsKey, turnsAddr                 string   // TURN over TLS (tls.go)
+	selfSignedTLS                              bool
 }
 
 func main() {
@@ -39,6 +45,11 @@ func main() {
 	flag.StringVar(&o.dbPath, "db", "turnkit.db", "SQLite file, or a postgres:// URL for a node of a fleet sharing one PostgreSQL database")
 	flag.StringVar(&o.apiKey, "api-key", "", "API key of the demo app when it is created (default: generated)")
 	flag.StringVar(&o.secret, "turn-secret", "", "relay secret that signs credentials, to share with other relays (default: generated and kept in the db)")
+	flag.StringVar(&o.turnsAddr, "turns", "127.0.0.1:5349", "address of the TURN-over-TLS listener, with -tls or -tls-cert and -tls-key")
+	flag.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file for TURN over TLS on -turns")
+	flag.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of -tls-cert")
+	flag.BoolVar(&o.selfSignedTLS, "tls", false, "TURN over TLS on -turns with a self-signed certificate for loopback, made in memory (for local tests)")
+	flag.StringVar(&o.adminToken, "admin-token", "", "admin token of the dashboard at /admin/ (default: generated on first run, printed once, its hash kept in the db)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -69,12 +80,23 @@ func (o options) postgresDSN() string {
 // run serves until ctx is done. ready, if not nil, receives the HTTP
 // address once the server listens.
 func run(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
+	adminHash, freshToken, err := adminToken(ctx, o, stdout)
+	if err != nil {
+		return err
+	}
+	rc, err := o.relayConfig(log)
+	if err != nil {
+		return err
+	}
 	kit, err := turnkit.Open(ctx, turnkit.Config{
 		DBPath:      o.sqlitePath(),
 		PostgresDSN: o.postgresDSN(),
 		RelaySecret: o.secret,
-		Relay:       relay.Config{UDPAddrs: []string{o.turnAddr}, TCPAddrs: []string{o.turnAddr}},
+		Relay:       rc,
 		Logger:      log,
+
+		AdminToken:     o.adminToken,
+		AdminTokenHash: adminHash,
 	})
 	if err != nil {
 		return err
@@ -89,8 +111,13 @@ func run(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, rea
 		ln.Close()
 		return err
 	}
+	printDashboard(stdout, ln.Addr().String(), freshToken)
+	mux := http.NewServeMux()
+	mux.Handle("/", kit.Handler())
+	mux.Handle("/admin/", kit.AdminHandler())
+	mux.Handle("/metrics", metricsHandler(kit))
 	srv := &http.Server{
-		Handler:           kit.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		// Above the exchange's longest long poll (30 s), which holds the

@@ -44,7 +44,10 @@
 // [Channel] with a JSON payload ({"kind":"key","id":"…"}), and Subscribe
 // listens on a connection of its own, reconnecting with backoff when it
 // drops and then delivering a ChangeAll. Close ends every subscription and
-// waits for it.
+// waits for it. The listing capabilities ([store.AppLister],
+// [store.ActiveSessionLister], [store.HourlyUsageLister]) page in byte
+// order (COLLATE "C") whatever the database's collation, and sum usage by
+// hour in SQL.
 //
 // Errors wrap [store.ErrNotFound], [store.ErrExists] and [store.ErrLimit]
 // where the contract says so, together with the server's error when there

@@ -15,8 +15,9 @@ import (
 // share: every issuer and relay of a fleet opens its own Store on one
 // database. Open one with [Open], or with [New] on a pool of your own.
 //
-// Besides the contract, a Store implements [store.UsageBatcher] and
-// [store.Notifier].
+// Besides the contract, a Store implements the optional capabilities
+// [store.UsageBatcher], [store.Notifier], [store.AppLister],
+// [store.ActiveSessionLister] and [store.HourlyUsageLister].
 //
 // A Store is safe for concurrent use. Its zero value is not usable. After
 // Close, its methods must not be called.

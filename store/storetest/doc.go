@@ -22,7 +22,10 @@
 // store.UsageBatcher in the group UsageBatch (each delta once, within a
 // batch, across batches and across ApplyUsage; the same result as one at a
 // time; nothing applied on error), store.Notifier in the group Notify, on
-// one handle. A Notify case closes the store itself, so Close called a
+// one handle, and store.AppLister, store.ActiveSessionLister and
+// store.HourlyUsageLister in the group List (byte order across pages,
+// filters, limits, and hourly sums equal to the journal's, at the hour
+// boundaries). A Notify case closes the store itself, so Close called a
 // second time must return nil.
 //
 // A store that many nodes share runs RunShared too. It needs several

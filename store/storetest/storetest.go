@@ -43,11 +43,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Regions", testRegions},
 		{"Exchange", testExchange},
 		{"Attribution", testAttribution},
+		{"Static", testStatic},
 		{"Times", testTimes},
 		{"Context", testContext},
 		{"Concurrency", testConcurrency},
 		{"UsageBatch", testBatch},
 		{"Notify", testNotify},
+		{"List", testList},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })

@@ -1,0 +1,96 @@
+package compat_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/turnkit/turnkit"
+)
+
+// syncBuffer is a bytes.Buffer safe for the relay's goroutines to log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestVendorRequestsKeepNoAddressOrKey drives every vendor endpoint, and a
+// session and a refused login through a static credential, with logging
+// at its most verbose, and checks that neither the logs nor the SQLite
+// files hold the forwarded client address (X-TURN-CLIENT-IP), the API key
+// or the front-end key, and that the logs hold no password either.
+func TestVendorRequestsKeepNoAddressOrKey(t *testing.T) {
+	logs := &syncBuffer{}
+	var dbDir string
+	e := newEnv(t, opt(func(c *turnkit.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.Level(-8)}))
+		dbDir = filepath.Dir(c.DBPath)
+	}))
+	peer := udpEcho(t)
+	const forwarded = "203.0.113.77"
+	r := e.do(t, http.MethodPost, "/credentials/ice", hdr("Authorization", e.bearer(), "X-TURN-CLIENT-IP", forwarded),
+		"room=private-room&initiator_client=alice")
+	checkTurnixShape(t, r, false)
+	e.do(t, http.MethodPost, "/credentials/ice", hdr("Authorization", e.bearer(), "X-TURN-CLIENT-IP", "203.0.113.78"), "")
+	e.do(t, http.MethodPost, "/v1/credentials", hdr("Authorization", e.bearer()), `{"region": "global"}`)
+	c := e.create(t, `{"label": "secret-free"}`)
+	urls := checkMeteredShape(t, e.iceServers(t, c.APIKey, ""), c.Username, c.Password, false)
+	rc, err := e.allocate(t, urls[0], c.Username, c.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, rc, peer, "private")
+	if _, err := e.allocate(t, urls[0], c.Username, "wrong password"); err == nil {
+		t.Fatal("a wrong password allocated")
+	}
+	e.do(t, http.MethodGet, "/api/v1/turn/credentials?secretKey="+url.QueryEscape(c.APIKey), nil, "")
+	e.do(t, http.MethodGet, "/api/v1/turn/credentials?apiKey="+url.QueryEscape(e.app.Key), nil, "")
+	_ = rc.Close()
+	e.srv.Close()
+	if err := e.kit.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	out := logs.String()
+	if !strings.Contains(out, "level=") {
+		t.Fatal("no log lines captured: the test would prove nothing")
+	}
+	for _, f := range []string{forwarded, "203.0.113.78", e.app.Key, c.APIKey, c.Password} {
+		if strings.Contains(out, f) {
+			t.Errorf("logs contain %q", f)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dbDir, "turnkit.db*"))
+	if len(files) == 0 {
+		t.Fatal("no SQLite files found")
+	}
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{forwarded, "203.0.113.78", e.app.Key, c.APIKey} {
+			if bytes.Contains(raw, []byte(f)) {
+				t.Errorf("%s contains %q", filepath.Base(name), f)
+			}
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package compat
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// maxSeconds bounds the durations in seconds that requests name, far
+// beyond any limit the backends set, so that no value overflows a
+// time.Duration.
+const maxSeconds = 1_000_000_000
+
+// parseSeconds parses a duration in whole seconds written as a decimal:
+// "30", not "+30", "30.0", "3e1" or "-30". It returns ok false for text
+// that is not such a number from 1 to maxSeconds.
+func parseSeconds(text string) (time.Duration, bool) {
+	if text == "" || len(text) > 10 || text[0] == '0' {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n > maxSeconds {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// jsonSeconds parses a JSON member holding a duration in seconds, as a
+// number or as a decimal string. present is false for an absent or null
+// member; ok is false for any other value that is not such a number.
+func jsonSeconds(raw json.RawMessage) (d time.Duration, present, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false, true
+	}
+	text := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return 0, true, false
+		}
+	}
+	d, ok = parseSeconds(text)
+	return d, true, ok
+}
