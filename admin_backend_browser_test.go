@@ -17,6 +17,7 @@ import (
 
 	"github.com/turnkit/turnkit"
 	"github.com/turnkit/turnkit/internal/browsertest"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/store"
 )
 
@@ -66,7 +67,7 @@ func TestDashboard(t *testing.T) {
 	if !tk.clock.Now().Equal(start) {
 		t.Fatal("the clock did not come back")
 	}
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	transfer := func(room string, payloads int) (int64, *turnClient) {
 		t.Helper()
 		cred, err := issueWithKey(ctx, tk.Kit, demo.Key, turnkit.CredentialRequest{Metadata: turnkit.Metadata{Room: room, Initiator: "alice", Receiver: "bob"}})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/store"
 	"github.com/turnkit/turnkit/store/sqlite"
 )
@@ -135,7 +136,7 @@ func TestAdminSessionsWithoutTheCapability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	roundTrip(t, rc, peer, []byte("hello"))
 	h := tk.AdminHandler()
 	var page struct {

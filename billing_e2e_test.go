@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/store"
 )
 
@@ -23,7 +24,7 @@ func TestUsageChargedExactly(t *testing.T) {
 		t.Run(network, func(t *testing.T) {
 			ctx := context.Background()
 			tk := newTestKit(t, allowEcho, meterFast)
-			peer := udpEcho(t)
+			peer := turntest.Echo(t, echoIP)
 			c := tk.dialCred(network, tk.credentials(""))
 			rc, err := c.allocate()
 			if err != nil {

@@ -1,16 +1,11 @@
 package turnkit_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,93 +16,14 @@ import (
 	"github.com/turnkit/turnkit/relay"
 )
 
-// requireTool returns the path of an external program the test needs. It
-// skips without it, unless TURNKIT_REQUIRE_ALL=1 (as in CI), where a missing
-// tool fails the test.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("TURNKIT_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s is not installed and TURNKIT_REQUIRE_ALL=1 (apt-get install coturn)", name)
-		}
-		t.Skipf("%s is not installed (apt-get install coturn); skipping", name)
-	}
-	return path
-}
-
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP at the
-// time of the call.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP")
-	return 0
-}
-
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startProcess runs a child until the test ends.
-func startProcess(t *testing.T, path string, args ...string) *lockedBuffer {
-	t.Helper()
-	out := &lockedBuffer{}
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", filepath.Base(path), err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return out
-}
-
 const coturnSecret = "coturn-shared-secret-0123456789"
 
 // TestCoturnAcceptsIssuedCredentials: credentials minted by turnkit's
 // Issuer allocate on a coturn turnserver sharing the secret
 // (static-auth-secret), so turnkit can front an existing coturn fleet.
 func TestCoturnAcceptsIssuedCredentials(t *testing.T) {
-	turnserver := requireTool(t, "turnserver")
-	port := freePort(t)
-	dir := t.TempDir()
-	logs := startProcess(t, turnserver, "-n",
-		"--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port="+strconv.Itoa(port),
-		"--use-auth-secret", "--static-auth-secret="+coturnSecret, "--realm=turnkit",
-		"--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--no-software-attribute",
-		"--userdb="+filepath.Join(dir, "turndb"), "--pidfile="+filepath.Join(dir, "turnserver.pid"),
-		"--log-file=stdout", "--simple-log")
-	coturnAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	waitUDP(t, coturnAddr, logs)
+	coturn := turntest.StartCoturn(t, turntest.CoturnOptions{Secret: coturnSecret})
+	coturnAddr := coturn.Addr
 
 	tk := newTestKit(t, func(c *turnkit.Config) {
 		c.NoRelay = true
@@ -115,7 +31,7 @@ func TestCoturnAcceptsIssuedCredentials(t *testing.T) {
 		c.Relays = []turnkit.RelayEndpoint{{ID: "coturn", Region: "local",
 			URLs: []string{"turn:" + coturnAddr + "?transport=udp", "turn:" + coturnAddr + "?transport=tcp"}}}
 	})
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	for _, network := range []string{"udp", "tcp"} {
 		t.Run(network, func(t *testing.T) {
 			cred := tk.credentials("")
@@ -127,7 +43,7 @@ func TestCoturnAcceptsIssuedCredentials(t *testing.T) {
 			defer cancel()
 			rc, err := c.AllocateWithContext(ctx)
 			if err != nil {
-				t.Fatalf("Allocate on coturn: %v\ncoturn log:\n%s", err, logs)
+				t.Fatalf("Allocate on coturn: %v\ncoturn log:\n%s", err, coturn.Output())
 			}
 			defer rc.Close()
 			roundTrip(t, rc, peer, []byte("through coturn over "+network))
@@ -150,33 +66,6 @@ func dialServer(t *testing.T, network, addr, user, pass string) *turn.Client {
 	return turntest.Dial(t, network, addr, nil, user, pass, "turnkit")
 }
 
-// waitUDP waits until a STUN binding request to addr is answered.
-func waitUDP(t *testing.T, addr string, logs fmt.Stringer) {
-	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: addr, Conn: conn, RTO: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	if err := client.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := client.SendBindingRequest(); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer STUN within 10 s; its output:\n%s", addr, logs)
-		}
-	}
-}
-
 var lostRe = regexp.MustCompile(`Total lost packets (\d+) \(`)
 var sentRe = regexp.MustCompile(`tot_send_msgs=(\d+), tot_recv_msgs=(\d+)`)
 
@@ -184,10 +73,10 @@ var sentRe = regexp.MustCompile(`tot_send_msgs=(\d+), tot_recv_msgs=(\d+)`)
 // TURN REST API secret itself (-W), relays through turnkit's relay to
 // coturn's turnutils_peer, with zero loss at a modest rate, over UDP and TCP.
 func TestUclientThroughRelay(t *testing.T) {
-	uclient := requireTool(t, "turnutils_uclient")
-	peerTool := requireTool(t, "turnutils_peer")
-	peerPort := freePort(t)
-	startProcess(t, peerTool, "-L", echoIP, "-p", strconv.Itoa(peerPort))
+	uclient := turntest.CoturnTool(t, "turnutils_uclient")
+	peerTool := turntest.CoturnTool(t, "turnutils_peer")
+	peerPort := turntest.FreePort(t)
+	turntest.StartProcess(t, peerTool, "-L", echoIP, "-p", strconv.Itoa(peerPort))
 
 	tk := newTestKit(t, allowEcho, func(c *turnkit.Config) { c.RelaySecret = coturnSecret })
 	keyID, _ := tk.KeyRing().Current()

@@ -101,7 +101,7 @@ func TestRelayCrash(t *testing.T) {
 		t.Fatal("the child relay did not start within 20 s")
 	}
 
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	rc, err := turntest.Allocate(t, turntest.Dial(t, "udp", f[0], nil, f[1], f[2], "turnkit"))
 	if err != nil {
 		t.Fatalf("Allocate on the child relay: %v", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -18,7 +19,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, network := range []string{"udp", "tcp"} {
 		t.Run(network, func(t *testing.T) {
 			tk := newTestKit(t, allowEcho)
-			peer := udpEcho(t)
+			peer := turntest.Echo(t, echoIP)
 			cred := tk.credentials("")
 
 			if cred.TTL != 600 {
@@ -137,7 +138,7 @@ func TestRelayRefuses(t *testing.T) {
 // expired.
 func TestExpiredCredentialKeepsSession(t *testing.T) {
 	tk := newTestKit(t, allowEcho)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	cred := tk.credentials(`"expiry_ttl": 1`)
 	c := tk.dialTURN("udp", cred.Username, cred.Credential)
 	rc, err := c.allocate()
@@ -147,7 +148,7 @@ func TestExpiredCredentialKeepsSession(t *testing.T) {
 	roundTrip(t, rc, peer, []byte("before expiry"))
 	tk.clock.Advance(2 * time.Minute)
 	// A new permission (an authenticated request past expiry) and data.
-	peer2 := udpEcho(t)
+	peer2 := turntest.Echo(t, echoIP)
 	roundTrip(t, rc, peer2, []byte("after expiry"))
 
 	c2 := tk.dialTURN("udp", cred.Username, cred.Credential)
@@ -161,7 +162,7 @@ func TestExpiredCredentialKeepsSession(t *testing.T) {
 // rotation to B; new credentials are signed with B.
 func TestRotation(t *testing.T) {
 	tk := newTestKit(t, allowEcho)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	before := tk.credentials("")
 	oldID, _ := tk.KeyRing().Current()
 	newID, err := tk.KeyRing().Rotate(context.Background(), nil)

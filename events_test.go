@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -85,7 +86,7 @@ func checkNoSecrets(t *testing.T, ev turnkit.Event, secrets ...string) {
 func TestEventSession(t *testing.T) {
 	log := newEventLog()
 	tk := newTestKit(t, allowEcho, log.option)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	cred := tk.credentials("")
 	rc, err := tk.dialCred("udp", cred).allocate()
 	if err != nil {
@@ -137,7 +138,7 @@ func TestEventLowBalance(t *testing.T) {
 	if err := tk.Ledger().SetLowBalanceThreshold(ctx, app, 600); err != nil {
 		t.Fatal(err)
 	}
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	session := func(n int) {
 		rc, err := tk.dialCred("udp", tk.credentials("")).allocate()
 		if err != nil {

@@ -279,7 +279,7 @@ func TestPostgresRelayKilled(t *testing.T) {
 	if err != nil || cred.RelayID != r.id {
 		t.Fatalf("credential %+v, %v: want one for relay %s", cred, err, r.id)
 	}
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	cl := turntest.Dial(t, "udp", r.udp, nil, cred.Username, cred.Password, "turnkit")
 	rc, err := turntest.Allocate(t, cl)
 	if err != nil {

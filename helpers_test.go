@@ -204,29 +204,6 @@ func (tk *testKit) dialCred(network string, c credResponse) *turnClient {
 // test.
 func (c *turnClient) allocate() (net.PacketConn, error) { return turntest.Allocate(c.t, c.Client) }
 
-// udpEcho is a UDP peer on echoIP that echoes every datagram.
-func udpEcho(t *testing.T) net.Addr {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", echoIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:n], from)
-		}
-	}()
-	t.Cleanup(func() { _ = pc.Close(); <-done })
-	return pc.LocalAddr()
-}
-
 // udpSink is a UDP listener that records whether anything arrived.
 type udpSink struct {
 	pc  net.PacketConn

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -22,7 +23,7 @@ func TestPauseEndsLiveSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	rc, err := tk.dialCred("udp", tk.credentials("")).allocate()
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the relay's goroutines to log into.
@@ -45,7 +46,7 @@ func TestNoAddressesInLogsOrStore(t *testing.T) {
 		c.Relay.PublicHost = "relay.test"
 	}
 	tk := newTestKit(t, verbose)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	refused := newUDPSink(t, "127.0.0.1:0")
 
 	cred := tk.credentials(`"host_ip": "203.0.113.77"`)

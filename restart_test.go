@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -13,7 +14,7 @@ import (
 // allocates after it.
 func TestRestartKeepsState(t *testing.T) {
 	tk := newTestKit(t, allowEcho)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	before := tk.credentials("")
 	keyID, _ := tk.KeyRing().Current()
 

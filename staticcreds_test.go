@@ -115,7 +115,7 @@ func TestStaticCredentialRequests(t *testing.T) {
 func TestStaticCredentialExpiry(t *testing.T) {
 	ctx := context.Background()
 	tk := newTestKit(t, allowEcho)
-	peer, second := udpEcho(t), udpEcho(t)
+	peer, second := turntest.Echo(t, echoIP), turntest.Echo(t, echoIP)
 	c, err := tk.CreateStaticCredential(ctx, turnkit.StaticCredentialRequest{AppID: tk.app.App.ID, Label: "short", TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestStaticCredentialExpiry(t *testing.T) {
 func TestStaticCredentialBilling(t *testing.T) {
 	ctx := context.Background()
 	tk := newTestKit(t, allowEcho, meterFast)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	c, err := tk.CreateStaticCredential(ctx, turnkit.StaticCredentialRequest{AppID: tk.app.App.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestStaticCredentialCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	server := a.Relay().UDPAddrs()[0].String()
 	dial := func() (*turnClient, error) {
 		cl := &turnClient{turntestDial(t, server, c.Username, c.Password), t}
@@ -310,7 +310,7 @@ func TestStaticCredentialDeletedAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	server := relayNode.Relay().UDPAddrs()[0].String()
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	rc, err := (&turnClient{turntestDial(t, server, c.Username, c.Password), t}).allocate()
 	if err != nil {
 		t.Fatalf("Allocate: %v", err)

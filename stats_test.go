@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/store"
 )
 
@@ -183,7 +184,7 @@ func TestStatsStoreAndCharges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, rc, udpEcho(t), []byte("twelve bytes"))
+	roundTrip(t, rc, turntest.Echo(t, echoIP), []byte("twelve bytes"))
 	_ = rc.Close()
 	eventually(t, "the final usage to be charged", func() bool { return tk.Stats().Charges.Applied == 1 })
 	eventually(t, "the session to close", func() bool { return storeCalls(tk.Kit, "close_session") > before["close_session"] })

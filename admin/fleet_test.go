@@ -44,29 +44,6 @@ type relayOut struct {
 	InProcess   bool    `json:"in_process"`
 }
 
-// udpEcho is a UDP peer on echoIP that echoes every datagram.
-func udpEcho(t *testing.T) net.Addr {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", echoIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:n], from)
-		}
-	}()
-	t.Cleanup(func() { _ = pc.Close(); <-done })
-	return pc.LocalAddr()
-}
-
 // allocate issues a credential for the app's key with metadata and opens
 // an allocation on the Kit's relay with pion's client.
 func (e *env) allocate(key string, m turnkit.Metadata) (net.PacketConn, *turnkit.Credential) {
@@ -110,7 +87,7 @@ func TestLiveSessions(t *testing.T) {
 	e := newEnv(t, withRelay)
 	_, key := e.createApp("a1", "")
 	_, key2 := e.createApp("a2", "")
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	rc, cred := e.allocate(key, turnkit.Metadata{Room: "room <b>1</b>", Initiator: "alice", Receiver: "bob"})
 	rc2, cred2 := e.allocate(key2, turnkit.Metadata{})
 	for range 5 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -64,7 +65,7 @@ func checkBatonShape(t *testing.T, r response) batonAnswer {
 // transports (TLS included) and relays to a peer.
 func TestBatonDocumentedRequest(t *testing.T) {
 	e := newEnv(t, withTLS, opt(inRegion("eu-central")))
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	before := e.clock.Now()
 	r := e.do(t, http.MethodPost, "/v1/credentials", hdr("Authorization", e.bearer(), "Content-Type", "application/json"),
 		`{ "ttl": 3600, "region": "eu-central" }`)

@@ -254,29 +254,6 @@ func (e *env) allocate(t *testing.T, u, user, pass string) (net.PacketConn, erro
 	return turntest.Allocate(t, client)
 }
 
-// udpEcho is a UDP peer on echoIP that echoes every datagram.
-func udpEcho(t *testing.T) net.Addr {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", echoIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:n], from)
-		}
-	}()
-	t.Cleanup(func() { _ = pc.Close(); <-done })
-	return pc.LocalAddr()
-}
-
 // roundTrip sends msg to peer through the relayed conn and waits for the
 // echo.
 func roundTrip(t *testing.T, rc net.PacketConn, peer net.Addr, msg string) {

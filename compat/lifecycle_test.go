@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/turnkit/turnkit/internal/turntest"
 )
 
 // TestMeteredLifecycle follows a persistent credential from creation to
@@ -15,7 +17,7 @@ import (
 // both the apiKey and the credential are refused.
 func TestMeteredLifecycle(t *testing.T) {
 	e := newEnv(t, withTLS)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	ctx := context.Background()
 	c := e.create(t, `{"label": "lobby"}`)
 	urls := checkMeteredShape(t, e.iceServers(t, c.APIKey, ""), c.Username, c.Password, true)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/turntest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the relay's goroutines to log into.
@@ -44,7 +45,7 @@ func TestVendorRequestsKeepNoAddressOrKey(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.Level(-8)}))
 		dbDir = filepath.Dir(c.DBPath)
 	}))
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	const forwarded = "203.0.113.77"
 	r := e.do(t, http.MethodPost, "/credentials/ice", hdr("Authorization", e.bearer(), "X-TURN-CLIENT-IP", forwarded),
 		"room=private-room&initiator_client=alice")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnkit/turnkit/internal/turntest"
 	"github.com/turnkit/turnkit/relay"
 	"github.com/turnkit/turnkit/store"
 )
@@ -79,7 +80,7 @@ func checkTurnixShape(t *testing.T, r response, tls bool) ([]string, string, str
 // metadata recorded on its session.
 func TestTurnixDocumentedRequests(t *testing.T) {
 	e := newEnv(t, opt(inRegion("eu-central")), opt(withRelays(otherRelay("sin-1", "ap-singapore", "192.0.2.10"))))
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	const (
 		jsonCT = "application/json"
 		formCT = "application/x-www-form-urlencoded"
@@ -245,7 +246,7 @@ func TestTurnixParameters(t *testing.T) {
 // entry, and a credential allocates over TLS with it.
 func TestTurnixTLS(t *testing.T) {
 	e := newEnv(t, withTLS)
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	urls, user, pass := checkTurnixShape(t, e.do(t, http.MethodPost, "/credentials/ice", hdr("Authorization", e.bearer()), ""), true)
 	var turns string
 	for _, u := range urls {

@@ -79,7 +79,7 @@ func TestCollectorRelayedSession(t *testing.T) {
 		t.Fatalf("exchange: %d", res.StatusCode)
 	}
 
-	peer := udpEcho(t)
+	peer := turntest.Echo(t, echoIP)
 	client := turntest.Dial(t, "udp", kit.Relay().UDPAddrs()[0].String(), nil, cred.Username, cred.Credential, kit.Relay().Realm())
 	rc, err := turntest.Allocate(t, client)
 	if err != nil {

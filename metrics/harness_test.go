@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -52,29 +51,6 @@ func openKit(tb testing.TB, mod func(*turnkit.Config)) *turnkit.Kit {
 		}
 	})
 	return kit
-}
-
-// udpEcho is a UDP peer on echoIP that echoes every datagram.
-func udpEcho(tb testing.TB) net.Addr {
-	tb.Helper()
-	pc, err := net.ListenPacket("udp4", echoIP+":0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:n], from)
-		}
-	}()
-	tb.Cleanup(func() { _ = pc.Close(); <-done })
-	return pc.LocalAddr()
 }
 
 // metricsHandler serves reg as promhttp does for a host.

@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/turnkit/turnkit/internal/examplestest"
 )
 
 // TestQuickstart runs the quickstart on loopback ports, follows its printed
@@ -101,32 +100,9 @@ func checkAdmin(t *testing.T, addr, token string, status int) {
 	}
 }
 
-func start(t *testing.T, o options) (*bytes.Buffer, string, func()) {
+// start runs the quickstart as main does, with o, until stop: it returns
+// what it printed once ready, the address it serves on, and stop.
+func start(t *testing.T, o options) (out *bytes.Buffer, addr string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &bytes.Buffer{}
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, o, out, slog.New(slog.DiscardHandler), ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("quickstart stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("quickstart did not start within 10 s")
-	}
-	return out, addr, func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("quickstart shutdown: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("quickstart did not stop within 10 s")
-		}
-	}
+	return examplestest.Start(t, "quickstart", run, o)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -64,7 +63,7 @@ func TestQuickstartMetrics(t *testing.T) {
 		t.Fatalf("no UDP TURN URL in %v", cred.URLs)
 	}
 
-	peer := echo(t, echoIP)
+	peer := turntest.Echo(t, echoIP)
 	client := turntest.Dial(t, "udp", server, nil, cred.Username, cred.Credential, "turnkit")
 	rc, err := turntest.Allocate(t, client)
 	if err != nil {
@@ -222,28 +221,4 @@ func scrapeMetrics(t *testing.T, url string) metricsScrape {
 		m.values[line[:i]] = v
 	}
 	return m
-}
-
-// echo is a UDP peer on ip that echoes every datagram until the test
-// ends.
-func echo(t *testing.T, ip string) net.Addr {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", ip+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		b := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(b)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(b[:n], from)
-		}
-	}()
-	t.Cleanup(func() { _ = pc.Close(); <-done })
-	return pc.LocalAddr()
 }

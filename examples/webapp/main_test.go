@@ -2,16 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/turnkit/turnkit/internal/examplestest"
 	"github.com/turnkit/turnkit/internal/leakcheck"
 )
 
@@ -69,32 +67,9 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func start(t *testing.T, o options) (*bytes.Buffer, string, func()) {
+// start runs the web app as main does, with o, until stop: it returns what
+// it printed once ready, the address it serves on, and stop.
+func start(t *testing.T, o options) (out *bytes.Buffer, addr string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &bytes.Buffer{}
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, o, out, slog.New(slog.DiscardHandler), ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("webapp stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("webapp did not start within 10 s")
-	}
-	return out, addr, func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("webapp shutdown: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("webapp did not stop within 10 s")
-		}
-	}
+	return examplestest.Start(t, "webapp", run, o)
 }

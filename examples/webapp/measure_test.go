@@ -2,13 +2,8 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,8 +30,7 @@ func TestMeasureOpenTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a measurement; skipped with -short")
 	}
-	turnserver := requireTool(t, "turnserver")
-	coturnAddr := startCoturn(t, turnserver)
+	coturnAddr := turntest.StartCoturn(t, turntest.CoturnOptions{Secret: coturnSecret}).Addr
 	coturnApp := startApp(t, func(c *turnkit.Config) {
 		c.NoRelay = true
 		c.RelaySecret = coturnSecret
@@ -148,76 +142,6 @@ func unauthAllocates(log string) []int {
 }
 
 const coturnSecret = "coturn-shared-secret-0123456789"
-
-// requireTool returns the path of an external program, skipping without
-// it unless TURNKIT_REQUIRE_ALL=1, where a missing program fails the test.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv(browsertest.RequireAllEnv) == "1" {
-			t.Fatalf("%s is not installed and %s=1 (apt-get install coturn)", name, browsertest.RequireAllEnv)
-		}
-		t.Skipf("%s is not installed (apt-get install coturn); skipping", name)
-	}
-	return path
-}
-
-// startCoturn runs coturn's turnserver on a free 127.0.0.1 port (UDP and
-// TCP) with the TURN REST API secret, until the test ends, and returns its
-// address. coturn refuses loopback peers by default; its relayed addresses
-// are on 127.0.0.1, so it needs --allow-loopback-peers for two of its
-// clients to reach each other here (turnkit's relay needs no such switch).
-func startCoturn(t *testing.T, path string) string {
-	t.Helper()
-	port := freePort(t)
-	dir := t.TempDir()
-	out := &lockedBuffer{}
-	cmd := exec.Command(path, "-n",
-		"--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port="+strconv.Itoa(port),
-		"--use-auth-secret", "--static-auth-secret="+coturnSecret, "--realm=turnkit",
-		"--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--no-software-attribute",
-		"--userdb="+filepath.Join(dir, "turndb"), "--pidfile="+filepath.Join(dir, "turnserver.pid"),
-		"--log-file=stdout", "--simple-log")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start turnserver: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	turntest.Eventually(t, "turnserver to listen on "+addr, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return addr
-}
-
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP at the
-// time of the call.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP")
-	return 0
-}
 
 // lockedBuffer collects a child process's output.
 type lockedBuffer struct {

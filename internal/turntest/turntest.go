@@ -1,6 +1,11 @@
 // Package turntest holds what the tests of several turnkit packages share:
-// a pion TURN client connected over loopback, an allocation that closes
-// with the test, and a bounded poll.
+// a pion TURN client connected over loopback ([Dial]), an allocation that
+// closes with the test ([Allocate]), a bounded poll ([Eventually]), a UDP
+// echo peer to relay to ([Echo]), and coturn run beside turnkit: its
+// turnserver started on a free port and stopped by its PID with the test
+// ([StartCoturn]), its other programs ([CoturnTool], [StartProcess],
+// [FreePort]). A test that needs coturn and finds it missing is skipped,
+// or fails when TURNKIT_REQUIRE_ALL=1.
 package turntest
 
 import (

@@ -3,16 +3,14 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/turnkit/turnkit/internal/migrations"
 )
 
 // embedded holds the schema migrations compiled into the binary.
@@ -26,54 +24,15 @@ var embedded embed.FS
 // database must not take it.
 const MigrationLock int64 = 0x7475726e6b6974
 
-// migration is one schema change: the SQL that takes the schema from
-// version-1 to version.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads migrations/NNNN_name.sql from fsys. The numbers must
-// run 1, 2, 3… without gaps or repeats; the result is in that order.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries { // ReadDir sorts by name, so by number
-		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
-			continue
-		}
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name is not NNNN_name.sql", e.Name())
-		}
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("migration %q: number %d, want %d", e.Name(), v, len(ms)+1)
-		}
-		b, err := fs.ReadFile(fsys, path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("migration %q: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("migrations: none found")
-	}
-	return ms, nil
-}
-
-// migrate applies to the database of pool the migrations of fsys that its
+// migrate applies to the database of pool the migrations of fsys
+// (migrations/NNNN_name.sql, as [migrations.Load] reads them) that its
 // schema_migrations table does not list, in order, in one transaction
 // that first takes the advisory lock MigrationLock. Nodes that start at
 // once therefore take turns: the first applies the migrations, the others
 // then find nothing to do. migrate fails if the database is at a version
 // newer than the last migration of fsys.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) (err error) {
-	ms, err := loadMigrations(fsys)
+	ms, err := migrations.Load(fsys, "migrations")
 	if err != nil {
 		return err
 	}
@@ -107,11 +66,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) (err error) {
 	for _, m := range ms[v:] {
 		// Without arguments, Exec uses the simple protocol, which runs
 		// every statement of the file.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, classify(ctx, err))
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.Name, classify(ctx, err))
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, classify(ctx, err))
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.Name, classify(ctx, err))
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
