@@ -9,8 +9,6 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // admission keeps the relay from being a reflector. A reply that carries
@@ -42,8 +40,8 @@ import (
 //
 // An admission is safe for concurrent use.
 type admission struct {
-	factor int32         // reply bytes earned per request byte; 0 when there is no per-source bound
-	wide   *rate.Limiter // relay-wide reply bytes per second; nil when uncapped
+	factor int32        // reply bytes earned per request byte; 0 when there is no per-source bound
+	wide   *tokenBucket // relay-wide reply bytes per second; nil when uncapped
 	now    func() time.Time
 	seed   maphash.Seed
 
@@ -78,7 +76,7 @@ func newAdmission(factor, perSecond int, now func() time.Time) *admission {
 		a.factor = int32(min(factor, maxBanked))
 	}
 	if perSecond > 0 {
-		a.wide = rate.NewLimiter(rate.Limit(perSecond), perSecond)
+		a.wide = newTokenBucket(float64(perSecond), perSecond, now())
 	}
 	return a
 }

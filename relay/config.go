@@ -183,6 +183,32 @@ type Config struct {
 	// socket. Defaults to 512 KiB. Negative leaves the kernel default.
 	RelayBufferBytes int
 
+	// UDPSocketsPerAddr is how many sockets the relay opens on each of
+	// UDPAddrs. On Linux they share the port through SO_REUSEPORT, the
+	// kernel spreads clients over them by a hash of their address, and
+	// each socket has a read loop of its own, so that the listener is not
+	// one goroutine's work on a machine with many cores. Defaults to
+	// runtime.GOMAXPROCS(0) on Linux and 1 elsewhere, which is also what
+	// any value becomes elsewhere. Negative means 1. Server.UDPAddrs
+	// reports each address once. A port some other socket holds still
+	// fails New, and a second relay cannot start on this one's port; a
+	// process of the same user that sets SO_REUSEPORT itself can join the
+	// port, and would receive part of its traffic.
+	UDPSocketsPerAddr int
+	// UDPReadBatch is how many datagrams a UDP listener socket reads in
+	// one system call (recvmmsg, on Linux), handed to pion one by one.
+	// Defaults to 16. 1 or negative reads one datagram per call; off
+	// Linux, datagrams are read one per call.
+	UDPReadBatch int
+	// DisableFastPath hands every datagram to pion. By default the relay
+	// relays ChannelData on the bound channels of UDP allocations itself,
+	// both ways, without pion's per-datagram allocations and locks, under
+	// the same peer rules, bitrate cap and metering, and hands pion
+	// everything else (STUN, Send and Data indications, TCP and TLS
+	// clients). It exists to measure what the fast path saves; leave it
+	// false.
+	DisableFastPath bool
+
 	// UsageInterval is how often each live allocation's usage is reported
 	// to the Sink as a delta; a last delta is reported when it closes.
 	// Defaults to 10 seconds.
@@ -294,6 +320,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RelayBufferBytes == 0 {
 		c.RelayBufferBytes = defaultRelayBuffer
 	}
+	if c.UDPSocketsPerAddr == 0 {
+		c.UDPSocketsPerAddr = defaultSocketsPerAddr()
+	}
+	c.UDPSocketsPerAddr = max(c.UDPSocketsPerAddr, 1)
+	if c.UDPReadBatch == 0 {
+		c.UDPReadBatch = defaultReadBatch
+	}
+	c.UDPReadBatch = max(c.UDPReadBatch, 1)
 	if c.MaxPermissionsPerAllocation <= 0 {
 		c.MaxPermissionsPerAllocation = defaultPerAllocation
 	}

@@ -67,6 +67,13 @@
 // closes them at Close. Server.URLs gives the stun:, turn: and turns: URLs
 // to hand to clients.
 //
+// Data path: on Linux each UDP address gets one SO_REUSEPORT socket per
+// core (Config.UDPSocketsPerAddr), read in batches of datagrams
+// (Config.UDPReadBatch), and the relay forwards ChannelData on bound
+// channels itself, both ways, without pion's per-datagram allocations and
+// locks (Config.DisableFastPath); the per-packet checks (peer rules,
+// bitrate cap, metering) allocate nothing and take no lock.
+//
 // Logs go to a log/slog logger, with every client and peer address
 // redacted.
 package relay

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/turn/v5"
 )
@@ -75,7 +76,10 @@ type gatedConn struct {
 	srv       *Server
 	key       string // clientKey of the connection
 	closeOnce sync.Once
-	rmu       sync.Mutex // serialises Read: pion reads an RFC 6062 data connection from its copy goroutine, then once more from its read loop
+	rmu       sync.Mutex // serialises Read once the stream is opaque: pion reads an RFC 6062 data connection from its copy goroutine, then once more from its read loop
+	// unframed is set with opaque, by the reader: until then pion's read
+	// loop is the connection's only reader, and Read takes no lock.
+	unframed atomic.Bool
 
 	// Read state, guarded by rmu:
 	buf     []byte // buf[r:e] passed the gate, buf[e:w] is not examined yet
@@ -90,8 +94,18 @@ type gatedConn struct {
 const gatedConnBuffer = 2 * maxGatedFrame
 
 func (c *gatedConn) Read(p []byte) (int, error) {
+	if !c.unframed.Load() {
+		// pion starts a second reader only after a read returned the
+		// ConnectionBind that set unframed, in this goroutine.
+		return c.read(p)
+	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
+	return c.read(p)
+}
+
+// read is Read, under rmu once the stream is opaque.
+func (c *gatedConn) read(p []byte) (int, error) {
 	if c.opaque && c.r == c.w && c.err == nil {
 		return c.Conn.Read(p) // an RFC 6062 data connection: its bytes pass as they are
 	}
@@ -151,11 +165,13 @@ func (c *gatedConn) examine() {
 			size = 20 + int(binary.BigEndian.Uint16(b[2:4]))
 			if b[1] == 0x0B && b[0] == 0 { // ConnectionBind: raw data follows (RFC 6062)
 				c.opaque = true
+				c.unframed.Store(true)
 			}
 		case 0x40: // ChannelData, padded to four bytes on streams
 			size = 4 + (int(binary.BigEndian.Uint16(b[2:4]))+3)&^3
 		default:
 			c.opaque = true
+			c.unframed.Store(true)
 			continue
 		}
 		if !gatedType(b) || size > maxGatedFrame {

@@ -16,15 +16,17 @@ import (
 // in the order UDP, TCP, TLS, each with its addresses before its sockets.
 func (s *Server) listen() error {
 	for _, a := range s.cfg.UDPAddrs {
-		pc, err := net.ListenPacket("udp", a)
+		pcs, err := listenUDP(a, s.cfg.UDPSocketsPerAddr)
 		if err != nil {
-			return fmt.Errorf("relay: listen udp %s: %w", a, err)
+			return fmt.Errorf("relay: listen udp %s (%d sockets): %w", a, s.cfg.UDPSocketsPerAddr, err)
 		}
-		s.opened = append(s.opened, pc)
-		s.addPacketConn(pc)
+		for i, pc := range pcs {
+			s.opened = append(s.opened, pc)
+			s.addPacketConn(pc, i == 0)
+		}
 	}
 	for _, pc := range s.cfg.PacketConns {
-		s.addPacketConn(pc)
+		s.addPacketConn(pc, true)
 	}
 	for _, a := range s.cfg.TCPAddrs {
 		ln, err := net.Listen("tcp", a)
@@ -54,13 +56,20 @@ func (s *Server) listen() error {
 	return nil
 }
 
-// addPacketConn serves a UDP socket, the relay's or the caller's.
-func (s *Server) addPacketConn(pc net.PacketConn) {
+// addPacketConn serves a UDP socket, the relay's or the caller's. Only
+// the first of the relay's sockets on one of UDPAddrs is reported (in
+// UDPAddrs and SocketBuffers): the others share its address.
+func (s *Server) addPacketConn(pc net.PacketConn, report bool) {
 	s.packetConns = append(s.packetConns, pc)
+	if report {
+		s.udpAddrs = append(s.udpAddrs, pc.LocalAddr())
+	}
 	if uc, ok := pc.(*net.UDPConn); ok && s.cfg.ListenerBufferBytes > 0 {
 		r, w := setBuffers(uc, s.cfg.ListenerBufferBytes)
-		s.buffers = append(s.buffers, SocketBuffer{Addr: pc.LocalAddr().String(),
-			Requested: s.cfg.ListenerBufferBytes, Read: r, Write: w})
+		if report {
+			s.buffers = append(s.buffers, SocketBuffer{Addr: pc.LocalAddr().String(),
+				Requested: s.cfg.ListenerBufferBytes, Read: r, Write: w})
+		}
 	}
 	s.addURL("turn", pc.LocalAddr(), "udp")
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // peerRules combines the peer policy with the rules that depend on this
@@ -13,7 +14,14 @@ import (
 // listeners, and every other port of its host, stay out of reach.
 type peerRules struct {
 	policy *PeerPolicy
-	own    []netip.Addr // the relay host's addresses, unmapped
+	own    []netip.Addr // the relay host's addresses, unmapped; the relay IP first
+
+	// relayIP is own[0], the IP of the relayed addresses, and livePorts
+	// has bit p set while relayIP:p is live: sendable, on every packet,
+	// reads it without a lock. The live map below still holds every live
+	// address, for the others.
+	relayIP   netip.Addr
+	livePorts [1 << 16 / 64]atomic.Uint64
 
 	mu       sync.RWMutex                // guards the following fields
 	live     map[netip.AddrPort]struct{} // relayed addresses of live allocations
@@ -23,8 +31,13 @@ type peerRules struct {
 }
 
 func newPeerRules(policy *PeerPolicy, own []netip.Addr) *peerRules {
+	var relayIP netip.Addr
+	if len(own) > 0 {
+		relayIP = own[0]
+	}
 	return &peerRules{
 		policy:   policy,
+		relayIP:  relayIP,
 		own:      own,
 		live:     make(map[netip.AddrPort]struct{}),
 		perIP:    make(map[netip.Addr]int),
@@ -49,6 +62,9 @@ func (r *peerRules) addLive(ap netip.AddrPort) {
 	if _, ok := r.live[ap]; !ok {
 		r.live[ap] = struct{}{}
 		r.perIP[ap.Addr()]++
+		if ap.Addr() == r.relayIP {
+			r.livePorts[ap.Port()/64].Or(1 << (ap.Port() % 64))
+		}
 	}
 	r.mu.Unlock()
 }
@@ -59,6 +75,9 @@ func (r *peerRules) removeLive(ap netip.AddrPort) {
 	r.mu.Lock()
 	if _, ok := r.live[ap]; ok {
 		delete(r.live, ap)
+		if ap.Addr() == r.relayIP {
+			r.livePorts[ap.Port()/64].And(^(1 << (ap.Port() % 64)))
+		}
 		if r.perIP[ap.Addr()]--; r.perIP[ap.Addr()] <= 0 {
 			delete(r.perIP, ap.Addr())
 		}
@@ -116,11 +135,15 @@ func (r *peerRules) permit(client net.Addr, peer net.IP) bool {
 }
 
 // sendable decides, per packet, whether the relay may send to or accept
-// from the peer address ap.
+// from the peer address ap. It takes no lock for a peer off the relay's
+// host or at a relayed address.
 func (r *peerRules) sendable(ap netip.AddrPort) bool {
 	ap = unmapAP(ap)
 	if !r.isOwn(ap.Addr()) {
 		return r.policy.Allowed(ap.Addr())
+	}
+	if ap.Addr() == r.relayIP {
+		return r.livePorts[ap.Port()/64].Load()&(1<<(ap.Port()%64)) != 0
 	}
 	r.mu.RLock()
 	_, ok := r.live[ap]

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/pion/turn/v5"
 )
 
@@ -24,6 +22,10 @@ var errPeerRefused = errors.New("turnkit: peer address refused by the relay's pe
 type addressGenerator struct {
 	srv *Server
 	tcp turn.RelayAddressGeneratorStatic // for RFC 6062 TCP allocations
+	// listener is the UDP listener whose allocations this generator
+	// opens, for the fast path (fastpath.go); nil on TCP and TLS
+	// listeners, whose clients it does not serve.
+	listener *guardedPacketConn
 }
 
 var _ turn.RelayAddressGenerator = (*addressGenerator)(nil)
@@ -50,13 +52,21 @@ func (g *addressGenerator) AllocatePacketConn(conf turn.AllocateListenerConfig) 
 	}
 	advertised := netip.AddrPortFrom(s.cfg.RelayIP, local.Port())
 	rc := &relayPacketConn{PacketConn: pc, srv: s, advertised: advertised, meter: !s.cfg.DisableMetering}
+	rc.udp, _ = pc.(*net.UDPConn)
+	if !s.cfg.DisableFastPath && g.listener != nil {
+		rc.listener = g.listener
+		rc.raw, rc.sender = newRawSocket(rc.udp), newRawSender()
+		rc.receiver = newRawReceiver(rc.raw)
+	}
 	if bps := s.cfg.AllocationBitrate; bps > 0 {
 		bytesPerSec := float64(bps) / 8
 		burst := max(int(bytesPerSec/10), 64<<10)
-		rc.toPeerCap = rate.NewLimiter(rate.Limit(bytesPerSec), burst)
-		rc.toClientCap = rate.NewLimiter(rate.Limit(bytesPerSec), burst)
+		now := time.Now()
+		rc.toPeerCap = newTokenBucket(bytesPerSec, burst, now)
+		rc.toClientCap = newTokenBucket(bytesPerSec, burst, now)
 	}
 	rc.perms.Store(&[]netip.Addr{})
+	rc.chans.Store(&[]channelBinding{})
 	s.peers.addLive(advertised)
 	s.registerConn(rc)
 	s.relayConns.Add(1)
@@ -85,10 +95,13 @@ func (g *addressGenerator) AllocateConn(conf turn.AllocateConnConfig) (net.Conn,
 
 // relayPacketConn is an allocation's relayed UDP socket. WriteTo refuses
 // peers the rules refuse; ReadFrom drops their packets. Both meter the
-// payload they pass, with atomic counters: no lock, no allocation and no
-// map lookup per packet.
+// payload they pass, with atomic counters, and apply the bitrate cap with
+// a lock-free token bucket: no lock, no allocation and no map lookup per
+// packet. On UDP allocations ReadFrom also relays ChannelData to the
+// client itself (fastpath.go).
 type relayPacketConn struct {
 	net.PacketConn
+	udp        *net.UDPConn // PacketConn, read without allocating; nil if it is not one
 	srv        *Server
 	advertised netip.AddrPort
 	meter      bool
@@ -96,10 +109,22 @@ type relayPacketConn struct {
 
 	// toPeerCap and toClientCap enforce AllocationBitrate; nil without a
 	// cap.
-	toPeerCap, toClientCap *rate.Limiter
+	toPeerCap, toClientCap *tokenBucket
+
+	// listener is the UDP listener the allocation is served on, nil on
+	// TCP and TLS and with the fast path off; client is set once pion has
+	// created the allocation (fastAllocated); chans mirrors the channel
+	// bindings, copied on write from pion's channel events.
+	listener *guardedPacketConn
+	raw      *rawSocket   // the socket, for the listener's raw sends to peers; nil without the fast path
+	sender   *rawSender   // this socket's reader's raw sends to the client; nil without the fast path
+	receiver *rawReceiver // this socket's reader's raw receives; nil without the fast path or off Linux
+	client   atomic.Pointer[allocationClient]
+	chans    atomic.Pointer[[]channelBinding]
+	fastCounters
 
 	toPeer   atomic.Int64 // payload bytes the socket's write accepted
-	toClient atomic.Int64 // payload bytes read from permitted peers, handed to pion for the client
+	toClient atomic.Int64 // payload bytes read from permitted peers for the client (handed to pion, or sent by the fast path)
 	// toPeerPkts and toClientPkts count the packets of toPeer and
 	// toClient.
 	toPeerPkts, toClientPkts atomic.Int64
@@ -107,32 +132,6 @@ type relayPacketConn struct {
 	// write from pion's permission events, so ReadFrom can tell a packet
 	// pion will forward to the client from one it will drop.
 	perms atomic.Pointer[[]netip.Addr]
-
-	chMu     sync.Mutex          // guards channels
-	channels map[uint16]struct{} // bound channel numbers, for the channel cap
-}
-
-// bindChannel records a channel binding (on = true) or its removal.
-func (c *relayPacketConn) bindChannel(number uint16, on bool) {
-	c.chMu.Lock()
-	defer c.chMu.Unlock()
-	if c.channels == nil {
-		c.channels = make(map[uint16]struct{})
-	}
-	if on {
-		c.channels[number] = struct{}{}
-	} else {
-		delete(c.channels, number)
-	}
-}
-
-// channelRoom reports whether the allocation may bind channel number: it
-// is already bound (a refresh), or the cap leaves room.
-func (c *relayPacketConn) channelRoom(number uint16, max int) bool {
-	c.chMu.Lock()
-	defer c.chMu.Unlock()
-	_, bound := c.channels[number]
-	return bound || len(c.channels) < max
 }
 
 // permissionRoom reports whether adding permissions for ips stays within
@@ -163,7 +162,16 @@ func containsAddr(list []netip.Addr, ip netip.Addr) bool {
 	return false
 }
 
+// WriteTo sends p to a peer the rules allow, within the bitrate cap, and
+// meters it.
 func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	return c.writeTo(p, addr, nil)
+}
+
+// writeTo is WriteTo, sending with s's raw sendto when s is set (the fast
+// path's sends, rawudp_linux.go) and through the socket's WriteTo
+// otherwise.
+func (c *relayPacketConn) writeTo(p []byte, addr net.Addr, s *rawSender) (int, error) {
 	ap, ok := addrPortOf(addr)
 	if !ok || !c.srv.peers.sendable(ap) {
 		c.srv.stats.peerRefused.Add(1)
@@ -173,7 +181,13 @@ func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.srv.stats.overCap.Add(1)
 		return len(p), nil // dropped, as a congested link would
 	}
-	n, err := c.PacketConn.WriteTo(p, addr)
+	n, err := 0, errRawAddr
+	if s != nil && c.raw != nil {
+		n, err = s.sendTo(c.raw, p, ap)
+	}
+	if err == errRawAddr {
+		n, err = c.PacketConn.WriteTo(p, addr)
+	}
 	if c.meter && n > 0 {
 		c.toPeer.Add(int64(n))
 		c.toPeerPkts.Add(1)
@@ -181,28 +195,63 @@ func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	return n, err
 }
 
+// ReadFrom returns the next datagram from a peer the rules allow, for pion
+// to relay to the client, and relays to the client itself those the fast
+// path takes (forwardToClient).
 func (c *relayPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
-		n, addr, err := c.PacketConn.ReadFrom(p)
+		n, from, addr, err := c.read(p)
 		if err != nil {
 			return n, addr, err
 		}
-		if ap, ok := addrPortOf(addr); ok && c.srv.peers.sendable(ap) {
-			permitted := c.permitted(ap.Addr())
-			if permitted && c.toClientCap != nil && !c.toClientCap.AllowN(time.Now(), n) {
-				c.srv.stats.overCap.Add(1)
-				continue // dropped before it reaches the client
-			}
-			if !permitted {
-				c.srv.stats.noPermission.Add(1) // pion drops it
-			} else if c.meter {
+		ap := unmapAP(from)
+		if !c.srv.peers.sendable(ap) {
+			c.srv.stats.peerRefused.Add(1)
+			continue
+		}
+		permitted := c.permitted(ap.Addr())
+		if permitted && c.toClientCap != nil && !c.toClientCap.AllowN(time.Now(), n) {
+			c.srv.stats.overCap.Add(1)
+			continue // dropped before it reaches the client
+		}
+		if !permitted {
+			c.srv.stats.noPermission.Add(1) // pion drops it, or relays it on a channel
+		} else {
+			if c.meter {
 				c.toClient.Add(int64(n))
 				c.toClientPkts.Add(1)
 			}
-			return n, addr, nil
+			if c.listener != nil && c.forwardToClient(p, n, ap) {
+				continue
+			}
 		}
-		c.srv.stats.peerRefused.Add(1)
+		if addr == nil {
+			addr = net.UDPAddrFromAddrPort(from) // what net.UDPConn.ReadFrom returns
+		}
+		return n, addr, nil
 	}
+}
+
+// read reads one datagram: into a netip.AddrPort without allocating, with
+// a raw recvfrom on the fast path or from a *net.UDPConn (addr is then
+// nil), else through ReadFrom.
+func (c *relayPacketConn) read(p []byte) (n int, from netip.AddrPort, addr net.Addr, err error) {
+	if c.receiver != nil {
+		n, from, err = c.receiver.readFrom(p)
+		return n, from, nil, err
+	}
+	if c.udp != nil {
+		n, from, err = c.udp.ReadFromUDPAddrPort(p)
+		return n, from, nil, err
+	}
+	n, addr, err = c.PacketConn.ReadFrom(p)
+	if err == nil {
+		var ok bool
+		if from, ok = addrPortOf(addr); !ok {
+			from = netip.AddrPort{} // refused by the peer rules as an invalid address
+		}
+	}
+	return n, from, addr, err
 }
 
 // permitted reports whether the allocation holds a permission for ip.
@@ -238,6 +287,7 @@ func (c *relayPacketConn) setPermission(ip netip.Addr, on bool) {
 func (c *relayPacketConn) Close() error {
 	err := c.PacketConn.Close()
 	c.closeOnce.Do(func() {
+		c.fastForgotten()
 		c.srv.peers.removeLive(c.advertised)
 		c.srv.unregisterConn(c)
 		c.srv.relayConns.Done()

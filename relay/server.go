@@ -38,7 +38,9 @@ type Server struct {
 	ctx      context.Context              // passed to the Authenticator and Admitter; cancelled by Close
 	cancel   context.CancelFunc
 
-	packetConns []net.PacketConn
+	packetConns []net.PacketConn     // every UDP socket served
+	udpAddrs    []net.Addr           // one per Config.UDPAddrs entry and per caller's socket
+	udpServed   []*guardedPacketConn // what pion reads, one per socket of packetConns
 	listeners   []*trackedListener
 	buffers     []SocketBuffer
 	urls        []string
@@ -132,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 			OnAllocationCreated: func(src, dst net.Addr, protocol, userID, realm string, relayAddr net.Addr, port int) {
 				s.onAllocationCreated(src, dst, protocol, userID, realm, relayAddr, port)
 				s.streamAllocated(src, dst)
+				s.fastAllocated(src, relayAddr)
 			},
 			OnAllocationDeleted: func(src, dst net.Addr, protocol, userID, realm string) {
 				s.onAllocationDeleted(src, dst, protocol, userID, realm)
@@ -143,21 +146,29 @@ func New(cfg Config) (*Server, error) {
 			OnPermissionDeleted: func(_, _ net.Addr, _, _, _ string, relayAddr net.Addr, peer net.IP) {
 				s.mirrorPermission(relayAddr, peer, false)
 			},
-			OnChannelCreated: func(_, _ net.Addr, _, _, _ string, relayAddr, _ net.Addr, number uint16) {
+			OnChannelCreated: func(_, _ net.Addr, _, _, _ string, relayAddr, peer net.Addr, number uint16) {
 				if c := s.connAt(relayAddr); c != nil {
-					c.bindChannel(number, true)
+					c.bindChannel(number, peer, true)
 				}
 			},
-			OnChannelDeleted: func(_, _ net.Addr, _, _, _ string, relayAddr, _ net.Addr, number uint16) {
+			OnChannelDeleted: func(_, _ net.Addr, _, _, _ string, relayAddr, peer net.Addr, number uint16) {
 				if c := s.connAt(relayAddr); c != nil {
-					c.bindChannel(number, false)
+					c.bindChannel(number, peer, false)
 				}
 			},
 		},
 	}
 	for _, pc := range s.packetConns {
+		g := &guardedPacketConn{PacketConn: newBatchConn(pc, cfg.UDPReadBatch), srv: s, admit: s.unauth, fast: !cfg.DisableFastPath}
+		if g.fast {
+			uc, _ := pc.(*net.UDPConn)
+			g.raw, g.sender = newRawSocket(uc), newRawSender()
+		}
+		s.udpServed = append(s.udpServed, g)
+		lgen := *gen
+		lgen.listener = g // each listener's allocations are found from it (fastpath.go)
 		tc.PacketConnConfigs = append(tc.PacketConnConfigs, turn.PacketConnConfig{
-			PacketConn: &guardedPacketConn{PacketConn: pc, srv: s, admit: s.unauth}, RelayAddressGenerator: gen, PermissionHandler: s.peers.permit,
+			PacketConn: g, RelayAddressGenerator: &lgen, PermissionHandler: s.peers.permit,
 		})
 	}
 	for _, ln := range s.listeners {
@@ -199,15 +210,10 @@ func (s *Server) Realm() string { return s.cfg.Realm }
 // share a port (SO_REUSEPORT sockets) have one URL.
 func (s *Server) URLs() []string { return append([]string(nil), s.urls...) }
 
-// UDPAddrs returns the local addresses of the UDP listeners: those of
-// UDPAddrs, then the caller's PacketConns.
-func (s *Server) UDPAddrs() []net.Addr {
-	out := make([]net.Addr, len(s.packetConns))
-	for i, pc := range s.packetConns {
-		out[i] = pc.LocalAddr()
-	}
-	return out
-}
+// UDPAddrs returns the local addresses of the UDP listeners: one for each
+// of Config.UDPAddrs (whose UDPSocketsPerAddr sockets share it), then one
+// for each of the caller's PacketConns.
+func (s *Server) UDPAddrs() []net.Addr { return append([]net.Addr(nil), s.udpAddrs...) }
 
 // TCPAddrs returns the local addresses of the TCP and TLS listeners in the
 // order TCPAddrs, Listeners, TLSAddrs, TLSListeners.
@@ -220,7 +226,8 @@ func (s *Server) TCPAddrs() []net.Addr {
 }
 
 // SocketBuffers reports the buffer sizes the kernel granted to each UDP
-// listener.
+// listener, in the order of UDPAddrs (the sockets that share an address
+// asked for the same).
 func (s *Server) SocketBuffers() []SocketBuffer { return append([]SocketBuffer(nil), s.buffers...) }
 
 // Close stops the relay: it closes the listeners (the caller's sockets

@@ -23,6 +23,7 @@ type streamGuard struct {
 	srv   *Server
 	in    []byte // bytes read, not yet framed
 	ready []byte // framed bytes that passed, for Read
+	spare []byte // the start of ready's buffer, reused once Read has emptied ready
 	err   error  // errNotTURN once the stream went wrong; sticky
 }
 
@@ -94,7 +95,13 @@ func (g *streamGuard) feed(b []byte, conn net.Conn, channelData bool) {
 		frame := g.in[:n]
 		switch v, resp := g.srv.inspect(frame, conn.RemoteAddr()); v {
 		case guardPass:
+			if len(g.ready) == 0 {
+				g.ready = g.spare[:0] // Read emptied it: start over at its buffer's beginning
+			}
 			g.ready = append(g.ready, frame...)
+			if len(g.ready) == len(frame) {
+				g.spare = g.ready[:0]
+			}
 		case guardReply:
 			_, _ = conn.Write(resp)
 		}

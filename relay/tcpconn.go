@@ -362,8 +362,8 @@ func (c *trackedConn) readRaw(p []byte) (int, error) {
 // ConnectionBind success response turns the connection into an RFC 6062
 // data connection, whose bytes then pass as they are, both ways.
 func (c *trackedConn) Write(p []byte) (int, error) {
-	if c.raw.Load() {
-		return c.Conn.Write(p)
+	if c.raw.Load() || !needsPadding(p) && !isConnectionBindSuccess(p) {
+		return c.Conn.Write(p) // no lock: pion's ChannelData is padded already
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

@@ -25,3 +25,12 @@ func padChannelData(p, buf []byte) []byte {
 	clear(buf[len(p):])
 	return buf
 }
+
+// needsPadding reports whether padChannelData would pad p.
+func needsPadding(p []byte) bool {
+	if len(p) < 4 || p[0]&0xC0 != 0x40 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(p[2:4]))
+	return len(p) == 4+n && n%4 != 0
+}
