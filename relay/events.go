@@ -57,7 +57,7 @@ func (q *eventQueue) run() {
 		q.items = nil
 		q.mu.Unlock()
 		for i := 0; i < len(items); {
-			if n := q.usageRun(items[i:]); n > 1 {
+			if n := q.usageRun(items[i:]); n > 0 {
 				q.deliverBatch(items[i : i+n])
 				i += n
 				continue
@@ -82,7 +82,8 @@ const usageRetries = 4
 const MaxUsageBatch = 500
 
 // usageRun returns how many usage events start items, at most
-// MaxUsageBatch, when the sink takes batches; 0 otherwise.
+// MaxUsageBatch, when the sink takes batches (a run of one included, so
+// that a BatchSink gets every delta the same way); 0 otherwise.
 func (q *eventQueue) usageRun(items []queuedEvent) int {
 	if _, ok := q.sink.(BatchSink); !ok {
 		return 0

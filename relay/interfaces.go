@@ -131,8 +131,9 @@ type Sink interface {
 // BatchSink is an optional capability of a Sink: taking many usage deltas
 // at once, so that a relay with thousands of live allocations — whose
 // periodic flush yields one delta per allocation — charges them in few
-// transactions. The relay calls UsageBatch instead of Usage for each run
-// of consecutive deltas in its queue, at most MaxUsageBatch at a time,
+// transactions. The relay calls UsageBatch instead of Usage for every
+// run of consecutive deltas in its queue (of one delta too), at most
+// MaxUsageBatch at a time,
 // with the same retries; a sink that records (SessionID, Seq) applies each
 // delta exactly once however often it is delivered.
 type BatchSink interface {
