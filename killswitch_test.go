@@ -41,6 +41,10 @@ func TestPauseEndsLiveSessions(t *testing.T) {
 		roundTrip(t, rc, peer, msg)
 	}
 	roundTrip(t, otherRC, peer, msg)
+	eventually(t, "the session to be recorded", func() bool {
+		n, err := tk.Store().CountActiveSessions(ctx, tk.app.App.ID)
+		return err == nil && n == 1
+	})
 
 	if err := tk.PauseApp(ctx, tk.app.App.ID); err != nil {
 		t.Fatal(err)

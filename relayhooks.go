@@ -31,10 +31,11 @@ type relayHooks struct {
 }
 
 var (
-	_ relay.Authenticator = (*relayHooks)(nil)
-	_ relay.Admitter      = (*relayHooks)(nil)
-	_ relay.Sink          = (*relayHooks)(nil)
-	_ relay.BatchSink     = (*relayHooks)(nil)
+	_ relay.Authenticator    = (*relayHooks)(nil)
+	_ relay.Admitter         = (*relayHooks)(nil)
+	_ relay.Sink             = (*relayHooks)(nil)
+	_ relay.BatchSink        = (*relayHooks)(nil)
+	_ relay.SessionBatchSink = (*relayHooks)(nil)
 )
 
 // Authenticate accepts the credentials the Issuer mints: the TURN REST
@@ -77,6 +78,47 @@ func (h *relayHooks) Admit(ctx context.Context, req *relay.AdmitRequest) error {
 // SessionStarted records a new session, with the metadata its credential
 // request carried.
 func (h *relayHooks) SessionStarted(ctx context.Context, ev *relay.SessionEvent) error {
+	sess := h.session(ctx, ev)
+	start := time.Now()
+	err := h.sessions.OpenSession(ctx, sess)
+	h.stats.timeStore(opOpenSession, start)
+	h.events.push(sessionEvent(EventSessionStarted, ev))
+	if err != nil {
+		return fmt.Errorf("turnkit: open session %s: %w", ev.SessionID, err)
+	}
+	return nil
+}
+
+// SessionsStarted records a run of new sessions in one transaction when
+// the store can, one at a time otherwise.
+func (h *relayHooks) SessionsStarted(ctx context.Context, evs []*relay.SessionEvent) error {
+	b, ok := h.sessions.(store.SessionBatcher)
+	if !ok {
+		var errs []error
+		for _, ev := range evs {
+			errs = append(errs, h.SessionStarted(ctx, ev))
+		}
+		return errors.Join(errs...)
+	}
+	ss := make([]store.Session, len(evs))
+	for i, ev := range evs {
+		ss[i] = h.session(ctx, ev)
+	}
+	start := time.Now()
+	err := b.OpenSessions(ctx, ss)
+	h.stats.timeStore(opOpenSession, start)
+	for _, ev := range evs {
+		h.events.push(sessionEvent(EventSessionStarted, ev))
+	}
+	if err != nil {
+		return fmt.Errorf("turnkit: open %d sessions: %w", len(ss), err)
+	}
+	return nil
+}
+
+// session is the store record of a session's start, with the metadata
+// its credential request carried.
+func (h *relayHooks) session(ctx context.Context, ev *relay.SessionEvent) store.Session {
 	sess := store.Session{
 		ID: ev.SessionID, AppID: ev.AppID, Username: ev.Username, RelayID: ev.RelayID, StartedAt: ev.At.UTC(),
 		Instance: ev.Instance, Gateway: ev.Gateway, KeyID: ev.KeyID,
@@ -92,14 +134,7 @@ func (h *relayHooks) SessionStarted(ctx context.Context, ev *relay.SessionEvent)
 			h.log.Warn("session metadata not read", "session", ev.SessionID, "err", err)
 		}
 	}
-	start := time.Now()
-	err := h.sessions.OpenSession(ctx, sess)
-	h.stats.timeStore(opOpenSession, start)
-	h.events.push(sessionEvent(EventSessionStarted, ev))
-	if err != nil {
-		return fmt.Errorf("turnkit: open session %s: %w", ev.SessionID, err)
-	}
-	return nil
+	return sess
 }
 
 // Usage charges a usage delta to the app's ledger, once.
@@ -119,6 +154,33 @@ func (h *relayHooks) UsageBatch(ctx context.Context, ds []*relay.UsageDelta) err
 	}
 	_, err := h.ledger.ChargeBatch(ctx, us)
 	return err
+}
+
+// SessionsEnded closes a run of sessions in one transaction when the store
+// can, one at a time otherwise.
+func (h *relayHooks) SessionsEnded(ctx context.Context, evs []*relay.SessionEvent) error {
+	b, ok := h.sessions.(store.SessionBatcher)
+	if !ok {
+		var errs []error
+		for _, ev := range evs {
+			errs = append(errs, h.SessionEnded(ctx, ev))
+		}
+		return errors.Join(errs...)
+	}
+	ends := make([]store.SessionEnd, len(evs))
+	for i, ev := range evs {
+		ends[i] = store.SessionEnd{ID: ev.SessionID, At: ev.At.UTC()}
+	}
+	start := time.Now()
+	err := b.CloseSessions(ctx, ends)
+	h.stats.timeStore(opCloseSession, start)
+	for _, ev := range evs {
+		h.events.push(sessionEvent(EventSessionEnded, ev))
+	}
+	if err != nil {
+		return fmt.Errorf("turnkit: close %d sessions: %w", len(ends), err)
+	}
+	return nil
 }
 
 // SessionEnded closes a session.

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,5 +104,86 @@ func TestUsageBatches(t *testing.T) {
 	}
 	if starts := len(sink.recordingSink.list()); starts != clients {
 		t.Fatalf("%d start events, want %d", starts, clients)
+	}
+}
+
+// sessionBatchSink records batched session starts and ends, in order.
+type sessionBatchSink struct {
+	recordingSink
+	smu   sync.Mutex
+	order []string // "start <id>" and "end <id>", in delivery order
+}
+
+func (b *sessionBatchSink) SessionsStarted(_ context.Context, evs []*relay.SessionEvent) error {
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	for _, ev := range evs {
+		b.order = append(b.order, "start "+ev.SessionID)
+	}
+	return nil
+}
+
+func (b *sessionBatchSink) SessionsEnded(_ context.Context, evs []*relay.SessionEvent) error {
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	for _, ev := range evs {
+		b.order = append(b.order, "end "+ev.SessionID)
+	}
+	return nil
+}
+
+func (b *sessionBatchSink) delivered() []string {
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	return append([]string(nil), b.order...)
+}
+
+// TestSessionBatches: with a SessionBatchSink, every start and end goes
+// through the batch methods, each session's start before its end, and the
+// single methods are never called.
+func TestSessionBatches(t *testing.T) {
+	sink := &sessionBatchSink{}
+	s := newRelay(t, func(c *relay.Config) { c.Sink = sink })
+	const clients = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user, pass := mint("batch", time.Minute)
+			rc, err := allocate(t, dial(t, s, user, pass))
+			if err != nil {
+				errs <- err
+				return
+			}
+			errs <- rc.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "every start and end", func() bool { return len(sink.delivered()) == 2*clients })
+	started := map[string]bool{}
+	for _, e := range sink.delivered() {
+		kind, id, _ := strings.Cut(e, " ")
+		switch kind {
+		case "start":
+			started[id] = true
+		case "end":
+			if !started[id] {
+				t.Fatalf("session %s ended before it started: %v", id, sink.delivered())
+			}
+		}
+	}
+	if len(started) != clients {
+		t.Fatalf("%d sessions started, want %d", len(started), clients)
+	}
+	if single := sink.recordingSink.list(); len(single) != 0 {
+		t.Fatalf("the single methods were called: %v", single)
 	}
 }

@@ -133,9 +133,21 @@ type Sink interface {
 // periodic flush yields one delta per allocation — charges them in few
 // transactions. The relay calls UsageBatch instead of Usage for every
 // run of consecutive deltas in its queue (of one delta too), at most
-// MaxUsageBatch at a time,
+// MaxBatch at a time,
 // with the same retries; a sink that records (SessionID, Seq) applies each
 // delta exactly once however often it is delivered.
 type BatchSink interface {
 	UsageBatch(ctx context.Context, ds []*UsageDelta) error
+}
+
+// SessionBatchSink is an optional capability of a Sink: taking many
+// session starts and ends at once, so that a relay whose allocations come
+// and go by the thousand a second records them in few transactions. The
+// relay calls SessionsStarted instead of SessionStarted (and SessionsEnded
+// instead of SessionEnded) for every run of consecutive start (end) events
+// in its queue, of one too, at most MaxBatch at a time; the order of a
+// session's events is kept (its start, its deltas, its end).
+type SessionBatchSink interface {
+	SessionsStarted(ctx context.Context, evs []*SessionEvent) error
+	SessionsEnded(ctx context.Context, evs []*SessionEvent) error
 }

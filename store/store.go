@@ -504,3 +504,29 @@ type Notifier interface {
 	// resumed, fn gets a ChangeAll, as changes may have been missed.
 	Subscribe(ctx context.Context, fn func(Change)) error
 }
+
+// SessionEnd is the end of one session, for SessionBatcher.
+type SessionEnd struct {
+	// ID is the session's ID.
+	ID string
+	// At is when it ended; it must not be the zero time.
+	At time.Time
+}
+
+// SessionBatcher is an optional capability of a Store: opening and
+// closing many sessions in one transaction each, as a relay whose
+// allocations come and go by the thousand a second needs (one commit per
+// session caps the rate of allocations, on a network database above all).
+// Callers check for it with a type assertion and fall back to OpenSession
+// and CloseSession.
+type SessionBatcher interface {
+	// OpenSessions stores new sessions, in one transaction, each as
+	// OpenSession would; a session whose ID is stored already is left as
+	// it is and is not an error (the start was delivered before).
+	OpenSessions(ctx context.Context, ss []Session) error
+	// CloseSessions ends sessions, in one transaction, each as
+	// CloseSession would: a closed one keeps its first end time; an ID
+	// that is not stored is skipped, not an error. An end at the zero time
+	// is an error, and then nothing is closed.
+	CloseSessions(ctx context.Context, ends []SessionEnd) error
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Regions", testRegions},
 		{"Exchange", testExchange},
 		{"Attribution", testAttribution},
+		{"SessionBatch", testSessionBatch},
 		{"Static", testStatic},
 		{"Times", testTimes},
 		{"Context", testContext},
