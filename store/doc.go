@@ -3,10 +3,12 @@
 // (Secrets), sessions (Sessions, SessionStats), balances and their journal
 // (Ledger), the relay registry (Relays), shared settings (Settings), the
 // shared exchange (Exchanges) and the metadata of issued credentials
-// (CredentialMetadata) — the records they exchange and the sentinel errors
+// (CredentialMetadata), static TURN credentials (StaticCredentials) — the
+// records they exchange and the sentinel errors
 // they return. Store embeds them all. Optional capabilities a backend may
 // add are separate interfaces that callers check for with a type assertion:
-// UsageBatcher (many usage deltas in few transactions), Notifier
+// UsageBatcher (many usage deltas in few transactions), SessionBatcher
+// (many session starts and ends in one transaction each), Notifier
 // (changes carried to every node at once), and, for an admin interface,
 // AppLister, ActiveSessionLister and HourlyUsageLister (pages of apps and
 // of live sessions, usage summed by hour).
