@@ -161,5 +161,9 @@ func (c *staticCache) authenticate(ctx context.Context, req *relay.AuthRequest) 
 	if !found {
 		return nil, fmt.Errorf("%w: static credential %s does not exist", ErrInvalidKey, req.Username)
 	}
-	return &relay.Identity{AppID: rec.AppID, Password: rec.Password, Expires: rec.ExpiresAt}, nil
+	// A static credential is one username for every client its app hands
+	// it to (Metered's front ends fetch it for each visitor), so the
+	// relay's per-username cap, meant for one client's credential, does not
+	// apply; the app's and the relay's caps do.
+	return &relay.Identity{AppID: rec.AppID, Password: rec.Password, Expires: rec.ExpiresAt, MaxAllocations: -1}, nil
 }

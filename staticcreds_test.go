@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -193,6 +194,30 @@ func TestStaticCredentialBilling(t *testing.T) {
 		t.Fatalf("session %+v, want the app's, with the static username and %d bytes each way", s, want)
 	}
 	journalMatches(t, tk.Ledger(), tk.Store(), tk.app.App.ID)
+}
+
+// TestStaticCredentialShared: a static credential is handed to every
+// visitor of a page, so more clients than the relay's per-username cap
+// (MaxAllocationsPerUser, 10) allocate with it at once, and each relays.
+func TestStaticCredentialShared(t *testing.T) {
+	ctx := context.Background()
+	tk := newTestKit(t, allowEcho)
+	peer := turntest.Echo(t, echoIP)
+	c, err := tk.CreateStaticCredential(ctx, turnkit.StaticCredentialRequest{AppID: tk.app.App.ID, Label: "page"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const visitors = 15
+	for i := range visitors {
+		rc, err := tk.dialTURN("udp", c.Username, c.Password).allocate()
+		if err != nil {
+			t.Fatalf("visitor %d of %d: %v", i+1, visitors, err)
+		}
+		roundTrip(t, rc, peer, []byte(fmt.Sprintf("visitor %d", i+1)))
+	}
+	if got := tk.Relay().Stats().Allocations; got != visitors {
+		t.Fatalf("live allocations = %d, want %d", got, visitors)
+	}
 }
 
 // staticLookupStore is the real SQLite store, counting the static credential

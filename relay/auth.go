@@ -89,7 +89,7 @@ func (s *Server) allowQuota(userID string) bool {
 	if !ok {
 		return false
 	}
-	if !s.quotas.allow(userID, id.AppID) {
+	if !s.quotas.allow(userID, id.AppID, id.MaxAllocations) {
 		s.pending.Remove(userID)
 		s.stats.quotaRefused.Add(1)
 		return false

@@ -296,3 +296,49 @@ func TestIdentityExpiry(t *testing.T) {
 func lifetime(secs uint32) stun.RawAttribute {
 	return stun.RawAttribute{Type: stun.AttrLifetime, Value: []byte{byte(secs >> 24), byte(secs >> 16), byte(secs >> 8), byte(secs)}}
 }
+
+// TestIdentityMaxAllocations: an Identity's MaxAllocations replaces the
+// relay's per-username cap for that username: a negative one lifts it
+// (a credential shared by a page's every visitor), a positive one sets
+// its own, zero keeps the relay's; the app's cap still holds for all.
+func TestIdentityMaxAllocations(t *testing.T) {
+	auth := &staticAuth{users: map[string]relay.Identity{
+		"shared":  {AppID: "web", Password: "pw", MaxAllocations: -1},
+		"two":     {AppID: "web", Password: "pw", MaxAllocations: 2},
+		"default": {AppID: "web", Password: "pw"},
+		"other":   {AppID: "other", Password: "pw", MaxAllocations: -1},
+	}}
+	s := newRelay(t, func(c *relay.Config) {
+		c.Secrets, c.Authenticator = nil, auth
+		c.MaxAllocationsPerUser = 1
+		c.MaxAllocationsPerApp = 6
+		c.TCPAddrs = nil
+	})
+	for _, tc := range []struct {
+		user string
+		ok   int // allocations that must succeed before a 486
+	}{{"default", 1}, {"two", 2}, {"shared", 3}} {
+		for i := range tc.ok {
+			if _, err := allocate(t, dial(t, s, tc.user, "pw")); err != nil {
+				t.Fatalf("%s, allocation %d of %d: %v", tc.user, i+1, tc.ok, err)
+			}
+		}
+		if tc.user == "shared" {
+			continue // it has no cap of its own: the app's is tested next
+		}
+		if _, err := allocate(t, dial(t, s, tc.user, "pw")); err == nil || !strings.Contains(err.Error(), "486") {
+			t.Fatalf("%s, allocation %d: %v, want 486", tc.user, tc.ok+1, err)
+		}
+	}
+	// The app holds 1 + 2 + 3 = 6 allocations, its cap: "shared" gets no
+	// seventh, while another app's shared credential still allocates.
+	if _, err := allocate(t, dial(t, s, "shared", "pw")); err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("shared, past the app's cap: %v, want 486", err)
+	}
+	if _, err := allocate(t, dial(t, s, "other", "pw")); err != nil {
+		t.Fatalf("other app: %v", err)
+	}
+	if got := s.Stats().Allocations; got != 7 {
+		t.Fatalf("Allocations = %d, want 7", got)
+	}
+}

@@ -86,6 +86,12 @@ type Identity struct {
 	// Gateway is the tag of the gateway the credential was issued through,
 	// if any, reported on SessionEvent.
 	Gateway string
+	// MaxAllocations caps the live allocations of this username on the
+	// relay in place of Config.MaxAllocationsPerUser. Zero keeps that cap;
+	// a negative value sets none, so that only the app's and the relay's
+	// caps apply: for a credential many clients share on purpose, such as
+	// a persistent credential handed to every visitor of a web page.
+	MaxAllocations int
 }
 
 // Authenticator turns the username of a TURN request into the password it

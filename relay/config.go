@@ -107,7 +107,8 @@ type Config struct {
 	ClockSkew time.Duration
 
 	// MaxAllocationsPerUser caps live allocations per username. Defaults
-	// to 10. Over it, Allocate fails with 486.
+	// to 10. Over it, Allocate fails with 486. An Authenticator can set
+	// another cap, or none, for one username (Identity.MaxAllocations).
 	MaxAllocationsPerUser int
 	// MaxAllocationsPerApp caps live allocations per app on this relay.
 	// Defaults to 1000.

@@ -23,11 +23,16 @@ func newQuotas(perUser, perApp, total int) *quotas {
 		users: make(map[string]int), apps: make(map[string]int)}
 }
 
-// allow reports whether one more allocation fits.
-func (q *quotas) allow(username, app string) bool {
+// allow reports whether one more allocation fits. perUser overrides the
+// per-username cap when it is not zero (see Identity.MaxAllocations); a
+// negative perUser means no per-username cap.
+func (q *quotas) allow(username, app string, perUser int) bool {
+	if perUser == 0 {
+		perUser = q.perUser
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.active < q.total && q.users[username] < q.perUser && q.apps[app] < q.perApp
+	return q.active < q.total && (perUser < 0 || q.users[username] < perUser) && q.apps[app] < q.perApp
 }
 
 func (q *quotas) add(username, app string, delta int) {

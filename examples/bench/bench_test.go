@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnkit/turnkit/internal/pgtest"
 )
 
 // TestMain lets the test binary stand in for the bench binary: the bench
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) {
 		_ = fs.Parse(os.Args[1:])
 		os.Exit(serveMain(*kind, *dir, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m)) // stops the PostgreSQL server the credential test starts
 }
 
 // coturnTools reports whether coturn's three programs are installed. They
@@ -177,7 +179,7 @@ func TestQuickRun(t *testing.T) {
 	}
 
 	md := rep.markdown("quick.png")
-	for _, want := range []string{"| metric | turnkit | pion |", "turnkit/pion", "![relay figures", "turnkit/trivial req/s", "Only ratios within one run mean anything"} {
+	for _, want := range []string{"| metric | turnkit | pion |", "turnkit/pion", "![relay figures", "turnkit on SQLite / trivial req/s", "Only ratios within one run mean anything"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q:\n%s", want, md)
 		}
@@ -467,5 +469,61 @@ func TestTableCells(t *testing.T) {
 	}
 	if len(tb.rows) != 2 || tb.rows[0].label != m.label {
 		t.Errorf("rows out of order: %v", tb.rows)
+	}
+}
+
+// TestCredBenchStores: the credential load measures turnkit's handler on
+// SQLite and on a real PostgreSQL server beside the trivial handler, every
+// request answered, and the report gives both ratios.
+func TestCredBenchStores(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var progress []string
+	runs, err := runCredBench(context.Background(), t.TempDir(),
+		credParams{clients: []int{4}, duration: 200 * time.Millisecond, reps: 3, postgres: dsn},
+		func(s string) { progress = append(progress, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := quickOptions()
+	o.credClients = []int{4}
+	rep := &report{o: o, creds: runs}
+	sums := rep.credSummaries()
+	if len(sums) != 3 {
+		t.Fatalf("summaries %+v, want the trivial handler and turnkit on both stores", sums)
+	}
+	for i, s := range sums {
+		if s.handler != handlerNames[i] || s.perSecond <= 0 || s.errors != 0 || s.p99 < s.p50 {
+			t.Errorf("summary %d: %+v", i, s)
+		}
+	}
+	// Each repetition starts with another handler.
+	if len(progress) != 9 || !strings.Contains(progress[0], trivialHandlerName+",") ||
+		!strings.Contains(progress[3], turnkitHandlerName+",") || !strings.Contains(progress[6], postgresHandlerName+",") {
+		t.Errorf("order of the loads:\n%s", strings.Join(progress, "\n"))
+	}
+	var b strings.Builder
+	rep.credTable(&b)
+	for _, want := range []string{"turnkit on SQLite / trivial req/s", "turnkit on PostgreSQL / trivial req/s", "| " + postgresHandlerName + " | 4 |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the credential table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestApplyCredDB(t *testing.T) {
+	for _, v := range []string{"auto", "off", "postgres://u@127.0.0.1:5432/db", "postgresql://u@h/db"} {
+		o := fullOptions()
+		if err := applyCredDB(&o, v); err != nil || o.credPostgres != v {
+			t.Errorf("-cred-db %q: %v, %q", v, err, o.credPostgres)
+		}
+	}
+	for _, v := range []string{"on", "mysql://h/db", "turnkit.db", "AUTO"} {
+		o := fullOptions()
+		if err := applyCredDB(&o, v); err == nil || o.credPostgres != credPostgresAuto {
+			t.Errorf("-cred-db %q: accepted (%q)", v, o.credPostgres)
+		}
+	}
+	if fullOptions().credPostgres != credPostgresAuto || quickOptions().credPostgres != credPostgresOff {
+		t.Error("defaults: auto for a full run, off for -quick")
 	}
 }

@@ -1,13 +1,14 @@
 package main
 
-// This file measures POST /v1/credentials through turnkit's real handler
-// and SQLite store, against a trivial JSON handler of the same shape in
-// the same process, under many concurrent HTTP clients.
+// This file measures POST /v1/credentials through turnkit's real handler,
+// on the SQLite store and on PostgreSQL, against a trivial JSON handler of
+// the same shape in the same process, under many concurrent HTTP clients.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/pgtest"
 	"github.com/turnkit/turnkit/relay"
 )
 
@@ -26,6 +28,7 @@ type credParams struct {
 	clients  []int         // concurrent HTTP clients, one level at a time
 	duration time.Duration // per handler, level and repetition
 	reps     int
+	postgres string // credPostgresAuto, credPostgresOff or a postgres:// URL
 }
 
 // credRun is one handler at one level in one repetition.
@@ -37,36 +40,62 @@ type credRun struct {
 	errors    int
 }
 
-// Names of the two handlers compared.
+// Names of the handlers compared.
 const (
-	trivialHandlerName = "trivial JSON handler"
-	turnkitHandlerName = "turnkit POST /v1/credentials"
+	trivialHandlerName  = "trivial JSON handler"
+	turnkitHandlerName  = "turnkit POST /v1/credentials, SQLite"
+	postgresHandlerName = "turnkit POST /v1/credentials, PostgreSQL"
 )
+
+// handlerNames is the order in which the report lists the handlers.
+var handlerNames = []string{trivialHandlerName, turnkitHandlerName, postgresHandlerName}
 
 // credTTLMinutes is the credential lifetime the load asks for.
 const credTTLMinutes = 10
 
-// runCredBench serves both handlers on one loopback HTTP server and loads
-// them in turn. Issuance rate limits are off: the load measures the
-// handler, not the limiter. The Kit runs with its in-process relay, as an
+// credTarget is one handler under load: its name, URL and request body.
+type credTarget struct {
+	name, url string
+	body      []byte
+}
+
+// runCredBench serves the trivial handler and turnkit's, on SQLite and on
+// PostgreSQL when there is one, on one loopback HTTP server and loads them
+// in turn. Issuance rate limits are off: the load measures the handler,
+// not the limiter. Each Kit runs with its in-process relay, as an
 // embedder's does, so relay choice and the session count are real.
-func runCredBench(ctx context.Context, dir string, p credParams, progress func(string)) ([]credRun, error) {
-	kit, err := turnkit.Open(ctx, turnkit.Config{
-		DBPath:     filepath.Join(dir, "credentials.db"),
-		Relay:      relay.Config{UDPAddrs: []string{"127.0.0.1:0"}},
-		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("turnkit.Open: %w", err)
-	}
-	defer kit.Close()
-	app, err := kit.CreateApp(ctx, turnkit.NewApp{Name: "credential bench"})
+func runCredBench(ctx context.Context, dir string, p credParams, progress func(string)) (runs []credRun, err error) {
+	mux := http.NewServeMux()
+	mux.Handle("/trivial", trivialHandler{})
+	lite, err := credKit(ctx, turnkit.Config{DBPath: filepath.Join(dir, "credentials.db")})
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/v1/credentials", kit.CredentialsHandler())
-	mux.Handle("/trivial", trivialHandler{})
+	defer lite.Close()
+	liteBody, err := credBody(ctx, lite)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/sqlite/v1/credentials", http.StripPrefix("/sqlite", lite.CredentialsHandler()))
+
+	dsn, stop, err := credPostgres(ctx, p.postgres, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, stop()) }()
+	var pgBody []byte
+	if dsn != "" {
+		pg, err := credKit(ctx, turnkit.Config{PostgresDSN: dsn})
+		if err != nil {
+			return nil, fmt.Errorf("PostgreSQL: %w", err)
+		}
+		defer pg.Close()
+		if pgBody, err = credBody(ctx, pg); err != nil {
+			return nil, err
+		}
+		mux.Handle("/postgres/v1/credentials", http.StripPrefix("/postgres", pg.CredentialsHandler()))
+	}
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -75,26 +104,26 @@ func runCredBench(ctx context.Context, dir string, p credParams, progress func(s
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	body, _ := json.Marshal(map[string]any{"key": app.Key, "expiry_ttl": credTTLMinutes})
 	base := "http://" + ln.Addr().String()
-	targets := []struct{ name, url string }{
-		{trivialHandlerName, base + "/trivial"},
-		{turnkitHandlerName, base + "/v1/credentials"},
+	targets := []credTarget{
+		{trivialHandlerName, base + "/trivial", liteBody},
+		{turnkitHandlerName, base + "/sqlite/v1/credentials", liteBody},
 	}
-	var runs []credRun
+	if dsn != "" {
+		targets = append(targets, credTarget{postgresHandlerName, base + "/postgres/v1/credentials", pgBody})
+	}
 	for rep := range p.reps {
 		for _, c := range p.clients {
-			order := targets
-			if rep%2 == 1 { // alternate which handler goes first
-				order = []struct{ name, url string }{targets[1], targets[0]}
-			}
+			// Each repetition starts with another handler, so that the
+			// order falls on every handler alike.
+			order := append(slices.Clone(targets[rep%len(targets):]), targets[:rep%len(targets)]...)
 			for _, t := range order {
-				if rep == 0 { // warm up connections, caches and the SQLite page cache
-					if _, err := loadHTTP(ctx, t.url, body, c, p.duration/4); err != nil {
+				if rep == 0 { // warm up connections, caches and the stores' page caches
+					if _, err := loadHTTP(ctx, t.url, t.body, c, p.duration/4); err != nil {
 						return nil, fmt.Errorf("%s: %w", t.name, err)
 					}
 				}
-				r, err := loadHTTP(ctx, t.url, body, c, p.duration)
+				r, err := loadHTTP(ctx, t.url, t.body, c, p.duration)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", t.name, err)
 				}
@@ -106,6 +135,55 @@ func runCredBench(ctx context.Context, dir string, p credParams, progress func(s
 		}
 	}
 	return runs, nil
+}
+
+// credKit opens a Kit on the given store, with its relay on a free
+// loopback port and issuance rate limits off.
+func credKit(ctx context.Context, cfg turnkit.Config) (*turnkit.Kit, error) {
+	cfg.Relay = relay.Config{UDPAddrs: []string{"127.0.0.1:0"}}
+	cfg.RateLimits = turnkit.RateLimits{PerKey: -1, PerApp: -1}
+	kit, err := turnkit.Open(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("turnkit.Open: %w", err)
+	}
+	return kit, nil
+}
+
+// credBody creates an app on kit and returns the request body that asks
+// for its credentials.
+func credBody(ctx context.Context, kit *turnkit.Kit) ([]byte, error) {
+	app, err := kit.CreateApp(ctx, turnkit.NewApp{Name: "credential bench"})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"key": app.Key, "expiry_ttl": credTTLMinutes})
+}
+
+// credPostgres returns the DSN of the PostgreSQL database the load uses,
+// "" for none, and what stops the server it started, if any. In auto mode
+// a machine without PostgreSQL's binaries skips that store, saying so.
+func credPostgres(ctx context.Context, mode string, progress func(string)) (string, func() error, error) {
+	none := func() error { return nil }
+	switch mode {
+	case credPostgresOff, "":
+		return "", none, nil
+	case credPostgresAuto:
+	default:
+		return mode, none, nil
+	}
+	if _, err := pgtest.FindBinaries(); err != nil {
+		progress(fmt.Sprintf("credentials: PostgreSQL skipped: %v", err))
+		return "", none, nil
+	}
+	srv, err := pgtest.Start(ctx, pgtest.Config{Durable: true})
+	if err != nil {
+		return "", none, fmt.Errorf("start PostgreSQL (or pass -cred-db off): %w", err)
+	}
+	name, err := srv.CreateDatabase(ctx)
+	if err != nil {
+		return "", none, errors.Join(err, srv.Stop())
+	}
+	return srv.DSN(name), srv.Stop, nil
 }
 
 // loadHTTP posts body to url from clients goroutines, each on its own

@@ -15,7 +15,8 @@
 //   - pion's TURN client opening allocations (Allocate + CreatePermission)
 //     from one IP, 32 in flight: allocations/s, p50 and p99, failures;
 //   - resident memory per allocation at 500 and 2,000 live allocations;
-//   - POST /v1/credentials through turnkit's handler and SQLite store
+//   - POST /v1/credentials through turnkit's handler, on SQLite and on
+//     PostgreSQL (a throwaway server when it is installed, or -cred-db),
 //     against a trivial JSON handler in the same process.
 //
 // Servers alternate within every repetition and each run gets a fresh
@@ -60,6 +61,11 @@ type options struct {
 
 	credClients  []int
 	credDuration time.Duration
+	// credPostgres is where the credential load's PostgreSQL Kit keeps
+	// its state: credPostgresAuto (a throwaway server when PostgreSQL's
+	// binaries are installed, skipped otherwise), credPostgresOff, or a
+	// postgres:// URL.
+	credPostgres string
 
 	// command is the command line the report shows.
 	command string
@@ -71,7 +77,7 @@ func fullOptions() options {
 		reps:         3,
 		servers:      allServers,
 		modes:        []relayMode{channelMode, indicationMode},
-		rates:        []int{10_000, 20_000, 50_000},
+		rates:        []int{10_000, 50_000, 100_000},
 		payload:      1000,
 		window:       2 * time.Second,
 		rampWait:     6200 * time.Millisecond, // uclient starts its sessions 1 to 6 s after connecting
@@ -81,6 +87,7 @@ func fullOptions() options {
 		memLevels:    []int{500, 2000},
 		credClients:  []int{1, 64},
 		credDuration: 2 * time.Second,
+		credPostgres: credPostgresAuto,
 	}
 }
 
@@ -99,6 +106,7 @@ func quickOptions() options {
 	o.memLevels = []int{50, 100}
 	o.credClients = []int{8}
 	o.credDuration = 300 * time.Millisecond
+	o.credPostgres = credPostgresOff // seconds, and no PostgreSQL needed
 	return o
 }
 
@@ -109,12 +117,13 @@ func main() {
 	out := flag.String("out", "", "write the table to `prefix`.md and the chart to prefix.png")
 	reps := flag.Int("reps", 0, "repetitions; servers alternate within each (default 3, 1 with -quick)")
 	servers := flag.String("servers", "", "comma-separated relays to measure (default turnkit,pion,coturn)")
-	rates := flag.String("rates", "", "comma-separated offered rates, messages/s (default 10000,20000,50000)")
+	rates := flag.String("rates", "", "comma-separated offered rates, messages/s (default 10000,50000,100000)")
 	modes := flag.String("modes", "", "comma-separated uclient modes: channel, indication (default both)")
 	window := flag.Duration("window", 0, "length of the measured plateau of each message load (default 2s)")
 	allocs := flag.Int("allocs", 0, "allocations opened by the allocation-rate load (default 2000)")
 	mem := flag.String("mem", "", "comma-separated live-allocation levels for RSS (default 500,2000)")
 	credClients := flag.String("cred-clients", "", "comma-separated concurrent HTTP clients for the credential load (default 1,64)")
+	credDB := flag.String("cred-db", "", "PostgreSQL for the credential load besides SQLite: auto (a throwaway server when PostgreSQL is installed), off, or a postgres:// URL, where it creates an app (default auto, off with -quick)")
 	only := flag.String("only", "", "comma-separated parts to run: messages, allocations, memory, credentials (default all)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags]\n\nMeasures turnkit's relay, bare pion/turn and coturn side by side on loopback.\n\n")
@@ -138,6 +147,9 @@ func main() {
 	o.out = *out
 	o.command = "go run ./examples/bench " + strings.Join(os.Args[1:], " ")
 	err := applyFlags(&o, *reps, *servers, *rates, *modes, *window, *allocs, *mem, *credClients)
+	if err == nil && *credDB != "" {
+		err = applyCredDB(&o, *credDB)
+	}
 	if err == nil {
 		err = applyOnly(&o, *only)
 	}
@@ -251,6 +263,24 @@ func applyFlags(o *options, reps int, servers, rates, modes string, window time.
 			return err
 		}
 	}
+	return nil
+}
+
+// The values of -cred-db besides a URL.
+const (
+	credPostgresAuto = "auto"
+	credPostgresOff  = "off"
+)
+
+// applyCredDB sets where the credential load's PostgreSQL Kit runs.
+func applyCredDB(o *options, v string) error {
+	switch {
+	case v == credPostgresAuto, v == credPostgresOff:
+	case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+	default:
+		return fmt.Errorf("-cred-db: %q is not auto, off or a postgres:// URL", v)
+	}
+	o.credPostgres = v
 	return nil
 }
 

@@ -124,7 +124,7 @@ type credSummary struct {
 func (r *report) credSummaries() []credSummary {
 	var out []credSummary
 	for _, c := range r.o.credClients {
-		for _, h := range []string{trivialHandlerName, turnkitHandlerName} {
+		for _, h := range handlerNames {
 			var rates, p50s, p99s []float64
 			errs := 0
 			for _, run := range r.creds {
@@ -143,9 +143,9 @@ func (r *report) credSummaries() []credSummary {
 	return out
 }
 
-// credTable writes the credential table and the ratio at each level.
+// credTable writes the credential table and the ratios at each level.
 func (r *report) credTable(b *strings.Builder) {
-	fmt.Fprintf(b, "Issuance rate limits off (`RateLimits{PerKey: -1, PerApp: -1}`): the load measures the handler, not the limiter. One loopback HTTP server in the bench process serves both handlers to keep-alive clients in the same process, for %s per handler, level and repetition; the turnkit handler authenticates the key (cached after the first request), checks the ledger, chooses the in-process relay and signs with the current relay secret.\n\n",
+	fmt.Fprintf(b, "Issuance rate limits off (`RateLimits{PerKey: -1, PerApp: -1}`): the load measures the handler, not the limiter. One loopback HTTP server in the bench process serves the handlers to keep-alive clients in the same process, for %s per handler, level and repetition, each repetition starting with another handler; the turnkit handler authenticates the key (cached after the first request), checks the ledger, chooses the in-process relay and signs with the current relay secret, on a SQLite file and, when PostgreSQL is installed (or `-cred-db` names one), on a PostgreSQL database with the server's default durability.\n\n",
 		r.o.credDuration)
 	b.WriteString("| handler | clients | req/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|\n")
 	sums := r.credSummaries()
@@ -154,17 +154,17 @@ func (r *report) credTable(b *strings.Builder) {
 	}
 	b.WriteString("\n")
 	for _, c := range r.o.credClients {
-		var triv, tk float64
+		rate := map[string]float64{}
 		for _, s := range sums {
-			if s.clients == c && s.handler == trivialHandlerName {
-				triv = s.perSecond
-			}
-			if s.clients == c && s.handler == turnkitHandlerName {
-				tk = s.perSecond
+			if s.clients == c {
+				rate[s.handler] = s.perSecond
 			}
 		}
-		if triv > 0 && !math.IsNaN(tk) {
-			fmt.Fprintf(b, "- %d client(s): turnkit/trivial req/s = %.2f\n", c, tk/triv)
+		triv := rate[trivialHandlerName]
+		for _, h := range []struct{ name, store string }{{turnkitHandlerName, "SQLite"}, {postgresHandlerName, "PostgreSQL"}} {
+			if tk, ok := rate[h.name]; ok && triv > 0 && !math.IsNaN(tk) {
+				fmt.Fprintf(b, "- %d client(s): turnkit on %s / trivial req/s = %.2f\n", c, h.store, tk/triv)
+			}
 		}
 	}
 }

@@ -183,7 +183,7 @@ func run(ctx context.Context, o options, self string, log *slog.Logger) (*report
 	cs.stopAll()
 
 	if len(o.credClients) > 0 {
-		runs, err := runCredBench(ctx, tmp, credParams{clients: o.credClients, duration: o.credDuration, reps: o.reps},
+		runs, err := runCredBench(ctx, tmp, credParams{clients: o.credClients, duration: o.credDuration, reps: o.reps, postgres: o.credPostgres},
 			func(s string) { log.Info(s) })
 		if err != nil {
 			if ctx.Err() != nil {
