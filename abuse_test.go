@@ -1,6 +1,7 @@
 package turnkit_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -126,6 +127,125 @@ func TestBruteForceThrottled(t *testing.T) {
 	tk.clock.Advance(time.Second)
 	if code := post(attacker, "tk_guess_later"); code != http.StatusUnauthorized {
 		t.Errorf("a wrong key a second later: %d, want 401", code)
+	}
+}
+
+// gatedStore is the real SQLite store, whose API key lookups wait, while
+// a gate is set, until it is closed; it counts them and signals the first.
+type gatedStore struct {
+	store.Store
+	gate    atomic.Pointer[chan struct{}]
+	inside  chan struct{} // receives once, when the first lookup waits
+	entered atomic.Int64
+}
+
+func (g *gatedStore) KeyByHash(ctx context.Context, h [32]byte) (store.APIKey, error) {
+	if gate := g.gate.Load(); gate != nil {
+		if g.entered.Add(1) == 1 {
+			close(g.inside)
+		}
+		<-*gate
+	}
+	return g.Store.KeyByHash(ctx, h)
+}
+
+// TestConcurrentValidKeyFromOneSource: when a valid key's cache entry has
+// expired (or on its first use), a backend's concurrent requests from one
+// address, three times the failure burst, all authenticate, sharing
+// lookups instead of each spending one of the source's failed attempts;
+// the store sees fewer lookups than the burst.
+func TestConcurrentValidKeyFromOneSource(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	gs := &gatedStore{Store: st, inside: make(chan struct{})}
+	const burst, requests = 20, 60
+	tk := newTestKit(t, func(c *turnkit.Config) {
+		c.Store = gs
+		c.FailureLimits = turnkit.FailureLimits{Rate: 1, Burst: burst}
+	})
+	ctx := context.Background()
+	src := netip.MustParseAddr("127.0.0.1")
+	if _, err := tk.Issuer().AuthenticateFrom(ctx, tk.app.Key, src); err != nil {
+		t.Fatal(err)
+	}
+	tk.clock.Advance(31 * time.Second) // past KeyCacheTTL (30 s): the entry has expired
+	gate := make(chan struct{})
+	gs.gate.Store(&gate)
+
+	var ready, done sync.WaitGroup
+	errs := make(chan error, requests)
+	for range requests {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			c, err := tk.Issuer().AuthenticateFrom(ctx, tk.app.Key, src)
+			if err == nil && c.AppID != tk.app.App.ID {
+				err = fmt.Errorf("authenticated as app %q, want %q", c.AppID, tk.app.App.ID)
+			}
+			errs <- err
+		}()
+	}
+	ready.Wait()
+	<-gs.inside // a lookup is waiting at the gate
+	close(gate)
+	done.Wait()
+	close(errs)
+	failed := 0
+	var first error
+	for err := range errs {
+		if err != nil {
+			failed++
+			first = cmp.Or(first, err)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d concurrent requests with a valid key failed; the first: %v", failed, requests, first)
+	}
+	if n := gs.entered.Load(); n >= burst {
+		t.Errorf("the store saw %d key lookups for %d concurrent requests with one key, want fewer than %d", n, requests, burst)
+	}
+	t.Logf("%d concurrent requests with one valid key from one address: all authenticated, %d store lookups", requests, gs.entered.Load())
+}
+
+// TestKeyLookupCancelled: a request whose context ends while its key is
+// looked up returns at once with the context's error, and the lookup it
+// started still serves a request that waits for it.
+func TestKeyLookupCancelled(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	gs := &gatedStore{Store: st, inside: make(chan struct{})}
+	tk := newTestKit(t, func(c *turnkit.Config) { c.Store = gs })
+	gate := make(chan struct{})
+	gs.gate.Store(&gate)
+	src := netip.MustParseAddr("127.0.0.1")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := tk.Issuer().AuthenticateFrom(ctx, tk.app.Key, src)
+		first <- err
+	}()
+	<-gs.inside
+	second := make(chan error, 1)
+	go func() {
+		_, err := tk.Issuer().AuthenticateFrom(context.Background(), tk.app.Key, src)
+		second <- err
+	}()
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled request: %v, want context.Canceled", err)
+	}
+	close(gate)
+	if err := <-second; err != nil {
+		t.Fatalf("the request that waited: %v", err)
 	}
 }
 

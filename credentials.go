@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/turnkit/turnkit/relay"
 	"github.com/turnkit/turnkit/store"
 )
@@ -168,6 +170,7 @@ type Issuer struct {
 	auth     *authCache
 	limits   *limiters
 	failures *failureLimiter // nil when off
+	lookups  singleflight.Group
 }
 
 // NewIssuer returns an Issuer.
@@ -200,19 +203,38 @@ func (is *Issuer) Authenticate(ctx context.Context, key string) (Caller, error) 
 // its key reaching the store. A brute force is throttled to
 // FailureLimits.Rate guesses a second, and honest clients behind the same
 // address whose key is in use keep working.
+//
+// Requests from one source with one key that miss the cache at the same
+// time — a backend's burst on a key's first use, or when its cache entry
+// expires — share one lookup and spend one attempt between them, so that
+// a crowd of concurrent requests with a valid key is never refused for
+// outnumbering FailureLimits.Burst.
 func (is *Issuer) AuthenticateFrom(ctx context.Context, key string, src netip.Addr) (Caller, error) {
 	if c, ok := is.auth.cached(key); ok {
 		return c, is.auth.checkApp(ctx, c.AppID)
 	}
-	now := is.cfg.Now()
-	if ok, wait := is.failures.take(src, now); !ok {
-		return Caller{}, &RateLimitError{Scope: "source", RetryAfter: wait}
+	// The flight's name holds the address only while the lookup runs.
+	h, a := hashKey(key), src.Unmap().As16()
+	flight := string(h[:]) + string(a[:])
+	done := is.lookups.DoChan(flight, func() (any, error) {
+		if ok, wait := is.failures.take(src, is.cfg.Now()); !ok {
+			return Caller{}, &RateLimitError{Scope: "source", RetryAfter: wait}
+		}
+		// The lookup serves every request of the flight: the first's
+		// cancellation must not fail the others.
+		c, err := is.auth.authenticate(context.WithoutCancel(ctx), key)
+		if !errors.Is(err, ErrInvalidKey) {
+			is.failures.refund(src)
+		}
+		return c, err
+	})
+	select {
+	case r := <-done:
+		c, _ := r.Val.(Caller)
+		return c, r.Err
+	case <-ctx.Done():
+		return Caller{}, ctx.Err()
 	}
-	c, err := is.auth.authenticate(ctx, key)
-	if !errors.Is(err, ErrInvalidKey) {
-		is.failures.refund(src)
-	}
-	return c, err
 }
 
 // Issue checks the request and mints a credential. Errors wrap

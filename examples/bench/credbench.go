@@ -38,6 +38,7 @@ type credRun struct {
 	perSecond float64
 	p50, p99  time.Duration
 	errors    int
+	firstErr  error // the first failed request's error, when errors > 0
 }
 
 // Names of the handlers compared.
@@ -129,8 +130,12 @@ func runCredBench(ctx context.Context, dir string, p credParams, progress func(s
 				}
 				r.handler = t.name
 				runs = append(runs, r)
-				progress(fmt.Sprintf("credentials rep %d/%d: %s, %d clients: %.0f req/s, p99 %s, %d errors",
-					rep+1, p.reps, t.name, c, r.perSecond, r.p99.Round(10*time.Microsecond), r.errors))
+				line := fmt.Sprintf("credentials rep %d/%d: %s, %d clients: %.0f req/s, p99 %s, %d errors",
+					rep+1, p.reps, t.name, c, r.perSecond, r.p99.Round(10*time.Microsecond), r.errors)
+				if r.firstErr != nil {
+					line += fmt.Sprintf(" (the first: %v)", r.firstErr)
+				}
+				progress(line)
 			}
 		}
 	}
@@ -238,6 +243,7 @@ func loadHTTP(ctx context.Context, url string, body []byte, clients int, d time.
 		p50:       percentile(lats, 0.50),
 		p99:       percentile(lats, 0.99),
 		errors:    errs,
+		firstErr:  firstErr,
 	}, nil
 }
 
