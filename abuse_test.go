@@ -249,6 +249,64 @@ func TestKeyLookupCancelled(t *testing.T) {
 	}
 }
 
+// TestThrottledAddressKeepsItsKeys: an address whose failed attempts an
+// attacker behind it has used up keeps the keys it uses after their cache
+// entries expire (an API key, and a static credential's front-end key),
+// while new wrong keys from it still get 429.
+func TestThrottledAddressKeepsItsKeys(t *testing.T) {
+	tk := newTestKit(t, func(c *turnkit.Config) {
+		c.FailureLimits = turnkit.FailureLimits{Rate: 0.001, Burst: 5}
+	})
+	ctx := context.Background()
+	static, err := tk.CreateStaticCredential(ctx, turnkit.StaticCredentialRequest{AppID: tk.app.App.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	office := clientFrom("127.0.0.1")
+	status := func(method, path, body string) int {
+		req, err := http.NewRequest(method, tk.http.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := office.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	apiKey := func() int { return status("POST", "/v1/credentials", fmt.Sprintf(`{"key": %q}`, tk.app.Key)) }
+	frontEnd := func() int { return status("GET", "/api/v1/turn/credentials?apiKey="+static.APIKey, "") }
+	if a, f := apiKey(), frontEnd(); a != 200 || f != 200 {
+		t.Fatalf("first use: %d, %d", a, f)
+	}
+	for i := range 6 {
+		code := status("POST", "/v1/credentials", fmt.Sprintf(`{"key": "tk_wrong%024d"}`, i))
+		if want := map[bool]int{true: 401, false: 429}[i < 5]; code != want {
+			t.Fatalf("wrong key %d: %d, want %d", i+1, code, want)
+		}
+	}
+	tk.clock.Advance(31 * time.Second)    // past KeyCacheTTL; 0.031 attempts refilled
+	if err := tk.Sweep(ctx); err != nil { // a fresh report of the relay's health
+		t.Fatal(err)
+	}
+	if a, f := apiKey(), frontEnd(); a != 200 || f != 200 {
+		t.Fatalf("after the cache entries expired, from the throttled address: API key %d, front-end key %d; want 200", a, f)
+	}
+	if code := status("POST", "/v1/credentials", `{"key": "tk_wrong_again"}`); code != 429 {
+		t.Fatalf("a new wrong key: %d, want 429", code)
+	}
+	// A revoked key is no longer known: from the throttled address it is
+	// limited like any key the cache does not hold.
+	if err := tk.RevokeKey(ctx, tk.app.KeyID); err != nil {
+		t.Fatal(err)
+	}
+	if a := apiKey(); a != 429 {
+		t.Fatalf("the revoked key from the throttled address: %d, want 429", a)
+	}
+}
+
 // TestUnknownKeysCachedBriefly: the same wrong key asked again does not
 // read the store until the negative entry expires, and a key created in
 // this process is not refused by the negative entry.

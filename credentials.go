@@ -196,7 +196,8 @@ func (is *Issuer) Authenticate(ctx context.Context, key string) (Caller, error) 
 
 // AuthenticateFrom is Authenticate for a request from the source address
 // src (used for the limit and dropped: never stored or logged). Keys the
-// cache knows as valid are answered at once. Any other key spends one of
+// cache holds as valid are answered at once, and those it last found valid
+// (their entries expired) are looked up again. Any other key spends one of
 // the source's failed attempts before it is looked up, and gets it back if
 // it is valid: a source that sent too many invalid keys gets an error
 // wrapping ErrRateLimited (a *RateLimitError with Scope "source") without
@@ -206,34 +207,53 @@ func (is *Issuer) Authenticate(ctx context.Context, key string) (Caller, error) 
 //
 // Requests from one source with one key that miss the cache at the same
 // time — a backend's burst on a key's first use, or when its cache entry
-// expires — share one lookup and spend one attempt between them, so that
-// a crowd of concurrent requests with a valid key is never refused for
-// outnumbering FailureLimits.Burst.
+// expires — share one lookup and at most one attempt, so that a crowd of
+// concurrent requests with a valid key is never refused for outnumbering
+// FailureLimits.Burst.
 func (is *Issuer) AuthenticateFrom(ctx context.Context, key string, src netip.Addr) (Caller, error) {
 	if c, ok := is.auth.cached(key); ok {
 		return c, is.auth.checkApp(ctx, c.AppID)
 	}
+	v, err := is.attempt(ctx, 'k', hashKey(key), src, is.auth.knownValid(key), func(ctx context.Context) (any, bool, error) {
+		c, err := is.auth.authenticate(ctx, key)
+		return c, !errors.Is(err, ErrInvalidKey), err
+	})
+	c, _ := v.(Caller)
+	return c, err
+}
+
+// attempt looks up a key that the caches do not hold as valid now (kind
+// names what the key opens, h is its hash). Unless the key is known, one
+// of src's failed attempts is spent first, refused with a *RateLimitError
+// when src has none left, and given back when lookup reports the key
+// valid; a known key (valid at its last lookup, its cache entry expired)
+// is looked up again without one, so that an address an attacker has
+// throttled keeps the keys it uses. Attempts with the same key from the
+// same source at the same time share one lookup and one attempt. The
+// lookup runs without ctx's cancellation, since it serves every request
+// of the flight; a request whose ctx ends stops waiting.
+func (is *Issuer) attempt(ctx context.Context, kind byte, h [32]byte, src netip.Addr, known bool,
+	lookup func(context.Context) (v any, valid bool, err error)) (any, error) {
 	// The flight's name holds the address only while the lookup runs.
-	h, a := hashKey(key), src.Unmap().As16()
-	flight := string(h[:]) + string(a[:])
+	a := src.Unmap().As16()
+	flight := string(kind) + string(h[:]) + string(a[:])
 	done := is.lookups.DoChan(flight, func() (any, error) {
-		if ok, wait := is.failures.take(src, is.cfg.Now()); !ok {
-			return Caller{}, &RateLimitError{Scope: "source", RetryAfter: wait}
+		if !known {
+			if ok, wait := is.failures.take(src, is.cfg.Now()); !ok {
+				return nil, &RateLimitError{Scope: "source", RetryAfter: wait}
+			}
 		}
-		// The lookup serves every request of the flight: the first's
-		// cancellation must not fail the others.
-		c, err := is.auth.authenticate(context.WithoutCancel(ctx), key)
-		if !errors.Is(err, ErrInvalidKey) {
+		v, valid, err := lookup(context.WithoutCancel(ctx))
+		if valid && !known {
 			is.failures.refund(src)
 		}
-		return c, err
+		return v, err
 	})
 	select {
 	case r := <-done:
-		c, _ := r.Val.(Caller)
-		return c, r.Err
+		return r.Val, r.Err
 	case <-ctx.Done():
-		return Caller{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 

@@ -80,6 +80,7 @@ func (c *authCache) authenticate(ctx context.Context, key string) (Caller, error
 		rec, err := c.st.KeyByHash(ctx, h)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			c.keys.Remove(h)
 			c.unknown.Add(h, now)
 			return Caller{}, ErrInvalidKey
 		case err != nil:
@@ -112,6 +113,18 @@ func (c *authCache) cached(key string) (Caller, bool) {
 		return Caller{}, false
 	}
 	return Caller{AppID: k.appID, KeyID: k.keyID}, true
+}
+
+// knownValid reports whether the cache holds key as valid and not
+// revoked, however old the entry: a key in use whose entry has expired.
+// Revocations made through this process, or told by a Notifier, drop the
+// entry.
+func (c *authCache) knownValid(key string) bool {
+	if key == "" || len(key) > maxKeyLen {
+		return false
+	}
+	k, ok := c.keys.Peek(hashKey(key))
+	return ok && !k.revoked
 }
 
 // forgetUnknown drops the negative entry of a key just created.

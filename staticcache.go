@@ -79,22 +79,34 @@ func (c *staticCache) byUsername(ctx context.Context, username string) (store.St
 	return e.rec, e.found, nil
 }
 
+// cachedAPIKey returns the static credential whose front-end API key has
+// the given hash if the cache holds it, fresh, as one that exists; known
+// reports whether it holds it as existing at all, however old the entry.
+// It never reads the store.
+func (c *staticCache) cachedAPIKey(hash [32]byte) (rec store.StaticCredential, fresh, known bool) {
+	e, ok := c.byKey.Get(hash)
+	if !ok || !e.found {
+		return store.StaticCredential{}, false, false
+	}
+	return e.rec, c.fresh(e, c.now()), true
+}
+
 // byAPIKey returns the static credential whose front-end API key has the
-// given hash; found is false when there is none. cached reports whether
-// the answer came from the cache as a credential that exists.
-func (c *staticCache) byAPIKey(ctx context.Context, hash [32]byte) (rec store.StaticCredential, found, cached bool, err error) {
+// given hash, from the cache or the store; found is false when there is
+// none.
+func (c *staticCache) byAPIKey(ctx context.Context, hash [32]byte) (rec store.StaticCredential, found bool, err error) {
 	now := c.now()
 	if e, ok := c.byKey.Get(hash); ok && c.fresh(e, now) {
-		return e.rec, e.found, e.found, nil
+		return e.rec, e.found, nil
 	}
 	gen := c.generation()
 	rec, err = c.st.StaticCredentialByAPIKey(ctx, hash)
 	e := cachedStatic{rec: rec, found: err == nil, at: now}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.StaticCredential{}, false, false, fmt.Errorf("turnkit: look up static credential by API key: %w", err)
+		return store.StaticCredential{}, false, fmt.Errorf("turnkit: look up static credential by API key: %w", err)
 	}
 	c.add(gen, func() { c.byKey.Add(hash, e) })
-	return e.rec, e.found, false, nil
+	return e.rec, e.found, nil
 }
 
 func (c *staticCache) generation() uint64 {

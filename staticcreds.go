@@ -179,25 +179,27 @@ func (k *Kit) endStatic(username string) {
 // staticICE returns the static credential whose front-end API key is
 // apiKey, with the relay chosen for it, after checking the app's status
 // and balance (the reserve of one allocation), as the Issuer checks a
-// gateway credential. An unknown key spends one of src's failed attempts,
-// as an unknown API key does.
+// gateway credential. A key the cache does not know as valid spends one
+// of src's failed attempts before it is looked up, and gets it back if it
+// is valid, as an API key does (Issuer.AuthenticateFrom).
 func (k *Kit) staticICE(ctx context.Context, apiKey string, src netip.Addr, q RelayQuery) (store.StaticCredential, RelayEndpoint, error) {
 	if apiKey == "" || len(apiKey) > maxKeyLen {
 		return store.StaticCredential{}, RelayEndpoint{}, ErrInvalidKey
 	}
 	h := hashKey(apiKey)
-	rec, found, cached, err := k.statics.byAPIKey(ctx, h)
-	if err != nil {
-		return store.StaticCredential{}, RelayEndpoint{}, err
-	}
-	if !cached {
-		ok, wait := k.issuer.failures.take(src, k.cfg.Now())
-		if !ok {
-			return store.StaticCredential{}, RelayEndpoint{}, &RateLimitError{Scope: "source", RetryAfter: wait}
+	rec, found, known := k.statics.cachedAPIKey(h)
+	if !found {
+		v, err := k.issuer.attempt(ctx, 's', h, src, known, func(ctx context.Context) (any, bool, error) {
+			rec, found, err := k.statics.byAPIKey(ctx, h)
+			if !found {
+				return nil, false, err
+			}
+			return rec, true, err
+		})
+		if err != nil {
+			return store.StaticCredential{}, RelayEndpoint{}, err
 		}
-		if found {
-			k.issuer.failures.refund(src)
-		}
+		rec, found = v.(store.StaticCredential)
 	}
 	if !found || rec.Expired(k.cfg.Now()) {
 		return store.StaticCredential{}, RelayEndpoint{}, ErrInvalidKey

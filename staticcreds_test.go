@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -217,6 +218,71 @@ func TestStaticCredentialShared(t *testing.T) {
 	}
 	if got := tk.Relay().Stats().Allocations; got != visitors {
 		t.Fatalf("live allocations = %d, want %d", got, visitors)
+	}
+}
+
+// apiKeyLookupStore is the real SQLite store, counting the lookups of
+// static credentials by front-end API key that reach it.
+type apiKeyLookupStore struct {
+	*sqlite.Store
+	lookups atomic.Int64
+}
+
+func (s *apiKeyLookupStore) StaticCredentialByAPIKey(ctx context.Context, h [32]byte) (store.StaticCredential, error) {
+	s.lookups.Add(1)
+	return s.Store.StaticCredentialByAPIKey(ctx, h)
+}
+
+// TestStaticAPIKeyBruteForce: wrong front-end API keys from one address
+// spend its failed attempts before they are looked up, so past the burst
+// they never reach the store, while the right key from another address
+// fetches its ICE servers every time, and from the throttled address too
+// once cached.
+func TestStaticAPIKeyBruteForce(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ls := &apiKeyLookupStore{Store: st}
+	tk := newTestKit(t, func(c *turnkit.Config) {
+		c.Store = ls
+		c.FailureLimits = turnkit.FailureLimits{Rate: 1, Burst: 20}
+	})
+	c, err := tk.CreateStaticCredential(context.Background(), turnkit.StaticCredentialRequest{AppID: tk.app.App.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(hc *http.Client, key string) int {
+		res, err := hc.Get(tk.http.URL + "/api/v1/turn/credentials?apiKey=" + key)
+		if err != nil {
+			t.Fatalf("GET: %v", err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	attacker, honest := clientFrom("127.0.0.1"), clientFrom("127.0.0.2")
+	before := ls.lookups.Load()
+	counts := map[int]int{}
+	const guesses = 200
+	for i := range guesses {
+		counts[get(attacker, fmt.Sprintf("%sguess%027d", turnkit.StaticAPIKeyPrefix, i))]++
+		if i%20 == 0 {
+			if code := get(honest, c.APIKey); code != http.StatusOK {
+				t.Fatalf("the right key from another address during the guesses: %d", code)
+			}
+		}
+	}
+	if counts[http.StatusUnauthorized] != 20 || counts[http.StatusTooManyRequests] != guesses-20 {
+		t.Errorf("wrong keys answered %v, want 20 401s and the rest 429", counts)
+	}
+	// The honest key is looked up once, then cached; the guesses at most
+	// the burst.
+	if got := ls.lookups.Load() - before; got > 21 {
+		t.Errorf("the store saw %d API key lookups, want at most 21", got)
+	}
+	if code := get(attacker, c.APIKey); code != http.StatusOK {
+		t.Errorf("the cached right key from the throttled address: %d, want 200", code)
 	}
 }
 
