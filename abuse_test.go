@@ -32,6 +32,18 @@ func (c *countingStore) KeyByHash(ctx context.Context, h [32]byte) (store.APIKey
 	return c.Store.KeyByHash(ctx, h)
 }
 
+// openSQLite opens the real SQLite store in a file of the test's, closed
+// when the test ends, for tests that wrap it before a Kit gets it.
+func openSQLite(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
 // clientFrom returns an HTTP client whose connections come from the
 // loopback address src.
 func clientFrom(src string) *http.Client {
@@ -44,11 +56,7 @@ func clientFrom(src string) *http.Client {
 // more of the wrong keys than the failure burst, since the clock (which
 // refills the bucket) stands still.
 func TestBruteForceThrottled(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openSQLite(t)
 	cs := &countingStore{Store: st}
 	tk := newTestKit(t, func(c *turnkit.Config) {
 		c.Store = cs
@@ -155,11 +163,7 @@ func (g *gatedStore) KeyByHash(ctx context.Context, h [32]byte) (store.APIKey, e
 // lookups instead of each spending one of the source's failed attempts;
 // the store sees fewer lookups than the burst.
 func TestConcurrentValidKeyFromOneSource(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openSQLite(t)
 	gs := &gatedStore{Store: st, inside: make(chan struct{})}
 	const burst, requests = 20, 60
 	tk := newTestKit(t, func(c *turnkit.Config) {
@@ -216,11 +220,7 @@ func TestConcurrentValidKeyFromOneSource(t *testing.T) {
 // looked up returns at once with the context's error, and the lookup it
 // started still serves a request that waits for it.
 func TestKeyLookupCancelled(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openSQLite(t)
 	gs := &gatedStore{Store: st, inside: make(chan struct{})}
 	tk := newTestKit(t, func(c *turnkit.Config) { c.Store = gs })
 	gate := make(chan struct{})
@@ -311,11 +311,7 @@ func TestThrottledAddressKeepsItsKeys(t *testing.T) {
 // read the store until the negative entry expires, and a key created in
 // this process is not refused by the negative entry.
 func TestUnknownKeysCachedBriefly(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openSQLite(t)
 	cs := &countingStore{Store: st}
 	tk := newTestKit(t, func(c *turnkit.Config) { c.Store = cs })
 	ctx := context.Background()

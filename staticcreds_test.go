@@ -239,11 +239,7 @@ func (s *apiKeyLookupStore) StaticCredentialByAPIKey(ctx context.Context, h [32]
 // fetches its ICE servers every time, and from the throttled address too
 // once cached.
 func TestStaticAPIKeyBruteForce(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnkit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openSQLite(t)
 	ls := &apiKeyLookupStore{Store: st}
 	tk := newTestKit(t, func(c *turnkit.Config) {
 		c.Store = ls
