@@ -395,6 +395,41 @@ func TestWebinarCrowd(t *testing.T) {
 	}
 }
 
+// TestExchangeNamespacesPerKeyDefault: by default one key may hold all
+// but a tenth of its app's live namespaces, so an app whose clients share
+// its one key keeps nearly all of them, and its other keys the rest.
+func TestExchangeNamespacesPerKeyDefault(t *testing.T) {
+	tk := newTestKit(t, func(c *turnkit.Config) {
+		c.Exchange = turnkit.ExchangeConfig{MaxNamespacesPerApp: 20}
+	})
+	ctx := context.Background()
+	_, otherKey, err := tk.AddKey(ctx, tk.app.App.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(key, ns string) int {
+		status, _ := tk.do(http.MethodPost, "/v1/exchange", strings.NewReader(
+			fmt.Sprintf(`{"key": %q, "namespace": %q, "my_transport_address": "198.51.100.1:5000"}`, key, ns)), nil)
+		return status
+	}
+	for i := range 18 {
+		if status := post(tk.app.Key, fmt.Sprintf("room-%d", i)); status != 200 {
+			t.Fatalf("namespace %d of 18 for one key: %d", i+1, status)
+		}
+	}
+	if status := post(tk.app.Key, "room-18"); status != http.StatusTooManyRequests {
+		t.Fatalf("the 19th namespace of one key: %d, want 429", status)
+	}
+	for i := 18; i < 20; i++ {
+		if status := post(otherKey, fmt.Sprintf("room-%d", i)); status != 200 {
+			t.Fatalf("another key's namespace %d: %d, want 200", i+1, status)
+		}
+	}
+	if status := post(otherKey, "room-20"); status != http.StatusTooManyRequests {
+		t.Fatalf("past the app's 20: %d, want 429", status)
+	}
+}
+
 // TestExchangeAbuseLimits: calls to the exchange are rate limited per key
 // like credentials, and one key cannot take all of its app's namespaces.
 func TestExchangeAbuseLimits(t *testing.T) {

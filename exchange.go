@@ -27,8 +27,11 @@ type ExchangeConfig struct {
 	// 10000.
 	MaxNamespacesPerApp int
 	// MaxNamespacesPerKey bounds the live namespaces one API key has
-	// published in, so that one client cannot take all of its app's.
-	// Defaults to a tenth of MaxNamespacesPerApp.
+	// published in, so that one key cannot take all of its app's: the
+	// last tenth stays for the app's other keys. Defaults to
+	// MaxNamespacesPerApp less a tenth (9,000 of 10,000), so that an app
+	// whose every client uses its one key, the usual case, keeps nearly
+	// all of its namespaces.
 	MaxNamespacesPerKey int
 	// RateLimits bounds how fast an API key and an app call the exchange,
 	// for requests with RateLimit set (the HTTP handler's); the defaults
@@ -84,7 +87,7 @@ func (c ExchangeConfig) withDefaults() ExchangeConfig {
 		c.MaxNamespacesPerApp = 10000
 	}
 	if c.MaxNamespacesPerKey <= 0 {
-		c.MaxNamespacesPerKey = max(1, c.MaxNamespacesPerApp/10)
+		c.MaxNamespacesPerKey = max(1, c.MaxNamespacesPerApp-c.MaxNamespacesPerApp/10)
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = 30 * time.Second
