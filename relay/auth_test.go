@@ -342,3 +342,32 @@ func TestIdentityMaxAllocations(t *testing.T) {
 		t.Fatalf("Allocations = %d, want 7", got)
 	}
 }
+
+// TestQuotaPerAppDefault: by default one app may hold all but a tenth of
+// the relay's allocations, so a relay that serves one app gives it nearly
+// all, and another app the rest.
+func TestQuotaPerAppDefault(t *testing.T) {
+	auth := &staticAuth{users: map[string]relay.Identity{
+		"big":   {AppID: "big", Password: "pw", MaxAllocations: -1},
+		"small": {AppID: "small", Password: "pw", MaxAllocations: -1},
+	}}
+	s := newRelay(t, func(c *relay.Config) {
+		c.Secrets, c.Authenticator = nil, auth
+		c.MaxAllocations = 10
+		c.TCPAddrs = nil
+	})
+	for i := range 9 {
+		if _, err := allocate(t, dial(t, s, "big", "pw")); err != nil {
+			t.Fatalf("allocation %d of 9 of one app: %v", i+1, err)
+		}
+	}
+	if _, err := allocate(t, dial(t, s, "big", "pw")); err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("the app's 10th allocation: %v, want 486", err)
+	}
+	if _, err := allocate(t, dial(t, s, "small", "pw")); err != nil {
+		t.Fatalf("another app's allocation: %v", err)
+	}
+	if _, err := allocate(t, dial(t, s, "small", "pw")); err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("past the relay's 10: %v, want 486", err)
+	}
+}

@@ -110,8 +110,11 @@ type Config struct {
 	// to 10. Over it, Allocate fails with 486. An Authenticator can set
 	// another cap, or none, for one username (Identity.MaxAllocations).
 	MaxAllocationsPerUser int
-	// MaxAllocationsPerApp caps live allocations per app on this relay.
-	// Defaults to 1000.
+	// MaxAllocationsPerApp caps live allocations per app on this relay, so
+	// that one app cannot take all of it: the last tenth stays for the
+	// relay's other apps. Defaults to MaxAllocations less a tenth (9,000
+	// of 10,000), so that a relay serving one app, the usual embedding,
+	// gives it nearly all of its allocations.
 	MaxAllocationsPerApp int
 	// MaxAllocations caps live allocations on this relay. Defaults to
 	// 10000.
@@ -236,7 +239,6 @@ const (
 	defaultRegion         = "default"
 	defaultClockSkew      = 5 * time.Second
 	defaultPerUser        = 10
-	defaultPerApp         = 1000
 	defaultMaxAllocations = 10000
 	defaultListenerBuffer = 2 << 20
 	defaultRelayBuffer    = 512 << 10
@@ -309,11 +311,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxAllocationsPerUser <= 0 {
 		c.MaxAllocationsPerUser = defaultPerUser
 	}
-	if c.MaxAllocationsPerApp <= 0 {
-		c.MaxAllocationsPerApp = defaultPerApp
-	}
 	if c.MaxAllocations <= 0 {
 		c.MaxAllocations = defaultMaxAllocations
+	}
+	if c.MaxAllocationsPerApp <= 0 {
+		c.MaxAllocationsPerApp = max(1, c.MaxAllocations-c.MaxAllocations/10)
 	}
 	if c.ListenerBufferBytes == 0 {
 		c.ListenerBufferBytes = defaultListenerBuffer

@@ -31,9 +31,6 @@ const echoPeerIP = "127.0.0.3"
 //   - MaxAllocationsPerUser (10 by default) is raised to 1000 because
 //     turnutils_uclient shares one credential among all its sessions, and
 //     each session leaves a probe allocation besides its own.
-//   - MaxAllocationsPerApp (1000 by default) is raised to 10,000 because
-//     the memory load holds 2,000 allocations of one app. The relay-wide
-//     cap stays at its default, 10,000.
 //   - RateLimits are off so the loads can mint thousands of credentials
 //     before they start; the relay does not see them.
 func turnkitConfig(dir string) turnkit.Config {
@@ -44,7 +41,6 @@ func turnkitConfig(dir string) turnkit.Config {
 			TCPAddrs:              []string{"127.0.0.1:0"},
 			AllowPeers:            []string{echoPeerIP},
 			MaxAllocationsPerUser: 1000,
-			MaxAllocationsPerApp:  10_000,
 		},
 		RateLimits: turnkit.RateLimits{PerKey: -1, PerApp: -1},
 	}
