@@ -211,14 +211,15 @@ func (is *Issuer) Authenticate(ctx context.Context, key string) (Caller, error) 
 // concurrent requests with a valid key is never refused for outnumbering
 // FailureLimits.Burst.
 func (is *Issuer) AuthenticateFrom(ctx context.Context, key string, src netip.Addr) (Caller, error) {
-	if c, ok := is.auth.cached(key); ok {
+	c, fresh, known := is.auth.cached(key)
+	if fresh {
 		return c, is.auth.checkApp(ctx, c.AppID)
 	}
-	v, err := is.attempt(ctx, 'k', hashKey(key), src, is.auth.knownValid(key), func(ctx context.Context) (any, bool, error) {
+	v, err := is.attempt(ctx, 'k', hashKey(key), src, known, func(ctx context.Context) (any, bool, error) {
 		c, err := is.auth.authenticate(ctx, key)
 		return c, !errors.Is(err, ErrInvalidKey), err
 	})
-	c, _ := v.(Caller)
+	c, _ = v.(Caller)
 	return c, err
 }
 

@@ -102,29 +102,20 @@ func (c *authCache) authenticate(ctx context.Context, key string) (Caller, error
 	return Caller{AppID: k.appID, KeyID: k.keyID}, c.checkApp(ctx, k.appID)
 }
 
-// cached returns the caller of a key found valid in the cache, without
-// reading the store; ok is false when the key is not cached as valid.
-func (c *authCache) cached(key string) (Caller, bool) {
+// cached returns the caller of a key the cache holds as valid, without
+// reading the store: fresh when its entry is within the TTL, known when
+// the entry is there at all, however old (a key in use whose entry has
+// expired). Revocations made through this process, or told by a Notifier,
+// drop the entry; a revoked key is neither.
+func (c *authCache) cached(key string) (caller Caller, fresh, known bool) {
 	if key == "" || len(key) > maxKeyLen {
-		return Caller{}, false
+		return Caller{}, false, false
 	}
 	k, ok := c.keys.Get(hashKey(key))
-	if !ok || k.revoked || c.now().Sub(k.at) > c.ttl {
-		return Caller{}, false
+	if !ok || k.revoked {
+		return Caller{}, false, false
 	}
-	return Caller{AppID: k.appID, KeyID: k.keyID}, true
-}
-
-// knownValid reports whether the cache holds key as valid and not
-// revoked, however old the entry: a key in use whose entry has expired.
-// Revocations made through this process, or told by a Notifier, drop the
-// entry.
-func (c *authCache) knownValid(key string) bool {
-	if key == "" || len(key) > maxKeyLen {
-		return false
-	}
-	k, ok := c.keys.Peek(hashKey(key))
-	return ok && !k.revoked
+	return Caller{AppID: k.appID, KeyID: k.keyID}, c.now().Sub(k.at) <= c.ttl, true
 }
 
 // forgetUnknown drops the negative entry of a key just created.

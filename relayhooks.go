@@ -139,9 +139,7 @@ func (h *relayHooks) session(ctx context.Context, ev *relay.SessionEvent) store.
 
 // Usage charges a usage delta to the app's ledger, once.
 func (h *relayHooks) Usage(ctx context.Context, d *relay.UsageDelta) error {
-	_, err := h.ledger.Charge(ctx, store.Usage{
-		SessionID: d.SessionID, Seq: d.Seq, AppID: d.AppID, ToPeer: d.ToPeer, ToClient: d.ToClient, At: d.At.UTC(),
-	})
+	_, err := h.ledger.Charge(ctx, usageOf(d))
 	return err
 }
 
@@ -150,10 +148,15 @@ func (h *relayHooks) Usage(ctx context.Context, d *relay.UsageDelta) error {
 func (h *relayHooks) UsageBatch(ctx context.Context, ds []*relay.UsageDelta) error {
 	us := make([]store.Usage, len(ds))
 	for i, d := range ds {
-		us[i] = store.Usage{SessionID: d.SessionID, Seq: d.Seq, AppID: d.AppID, ToPeer: d.ToPeer, ToClient: d.ToClient, At: d.At.UTC()}
+		us[i] = usageOf(d)
 	}
 	_, err := h.ledger.ChargeBatch(ctx, us)
 	return err
+}
+
+// usageOf is the ledger's record of a relay's usage delta.
+func usageOf(d *relay.UsageDelta) store.Usage {
+	return store.Usage{SessionID: d.SessionID, Seq: d.Seq, AppID: d.AppID, ToPeer: d.ToPeer, ToClient: d.ToClient, At: d.At.UTC()}
 }
 
 // SessionsEnded closes a run of sessions in one transaction when the store

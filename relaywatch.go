@@ -22,6 +22,9 @@ type relayWatch struct {
 // the first time counts as online before: one already silent is told
 // offline. Relays that left the registry are forgotten without an event.
 func (w *relayWatch) observe(relays []store.RelayRecord, now time.Time, offlineAfter time.Duration) ([]RegionHealth, []Event) {
+	if w.offline == nil {
+		w.offline = make(map[string]bool)
+	}
 	seen := make(map[string]bool, len(relays))
 	var health []RegionHealth
 	var events []Event
@@ -50,9 +53,6 @@ func (w *relayWatch) observe(relays []store.RelayRecord, now time.Time, offlineA
 				kind = EventRelayOnline
 			}
 			events = append(events, Event{Kind: kind, At: now, RelayID: r.ID, Region: r.Region, LastReport: r.ReportedAt})
-		}
-		if w.offline == nil {
-			w.offline = make(map[string]bool)
 		}
 		w.offline[r.ID] = off
 	}

@@ -142,20 +142,23 @@ func (h *Handler) answerApp(w http.ResponseWriter, r *http.Request, id string) {
 	httpx.WriteJSON(w, http.StatusOK, appOut(app))
 }
 
-// appOf returns the app the path names, answering 404 (or the store's
-// failure) when there is none. The request must carry no query string.
-func (h *Handler) appOf(w http.ResponseWriter, r *http.Request, query ...string) (store.App, bool) {
-	if _, err := h.reader.Query(r, query...); err != nil {
+// appOf returns the app the path names of a request without a query
+// string, answering the refusal, 404 or the store's failure otherwise.
+func (h *Handler) appOf(w http.ResponseWriter, r *http.Request) (store.App, bool) {
+	if _, err := h.reader.Query(r); err != nil {
 		h.fail(w, err)
 		return store.App{}, false
 	}
+	return h.pathApp(w, r)
+}
+
+// pathApp returns the app the path names, answering 404 (or the store's
+// failure) when there is none. The caller has checked the query string.
+func (h *Handler) pathApp(w http.ResponseWriter, r *http.Request) (store.App, bool) {
 	id := r.PathValue("app")
 	app, err := h.cfg.Apps.App(r.Context(), id)
 	if err != nil {
-		if isNotFound(err) {
-			err = fmt.Errorf("%w: no app %q", errNotFound, httpx.Clip(id))
-		}
-		h.fail(w, err)
+		h.fail(w, notFoundAs(err, "no app %q", httpx.Clip(id)))
 		return store.App{}, false
 	}
 	return app, true
@@ -168,6 +171,17 @@ func (h *Handler) input(w http.ResponseWriter, r *http.Request, v any) error {
 		return err
 	}
 	return h.reader.JSON(w, r, v)
+}
+
+// noInput refuses, answering it, a request with a query string or with a
+// body other than none or {}.
+func (h *Handler) noInput(w http.ResponseWriter, r *http.Request) bool {
+	var none struct{}
+	if err := h.input(w, r, &none); err != nil {
+		h.fail(w, err)
+		return false
+	}
+	return true
 }
 
 // checkName refuses a name over MaxNameLen bytes, not UTF-8, or with

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/turnkit/turnkit"
+	"github.com/turnkit/turnkit/internal/httpx"
 )
 
 // appOut is the JSON of an app.
@@ -170,7 +171,7 @@ func TestListApps(t *testing.T) {
 			want = http.StatusRequestEntityTooLarge
 		}
 		if a.status != want {
-			t.Errorf("%s (?%s): %d %q, want %d", name, httpClip(q), a.status, a.detail(), want)
+			t.Errorf("%s (?%s): %d %q, want %d", name, httpx.Clip(q), a.status, a.detail(), want)
 		}
 	}
 }
@@ -183,13 +184,6 @@ func cursorOf(t *testing.T, e *env, path, name string) string {
 		t.Fatalf("%s has one page only", path)
 	}
 	return *p.Next
-}
-
-func httpClip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // TestAppStatus: pausing, marking for deletion and resuming go through

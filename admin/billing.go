@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -101,12 +102,16 @@ func reference(s string) bool {
 // UTC hour and to up to its; they default to the 24 hours that end with
 // the current hour. The range is 1 to MaxUsageHours hours.
 func (h *Handler) getUsage(w http.ResponseWriter, r *http.Request) {
-	app, ok := h.appOf(w, r, "from", "to")
+	q, err := h.reader.Query(r, "from", "to")
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	app, ok := h.pathApp(w, r)
 	if !ok {
 		return
 	}
-	q, _ := h.reader.Query(r, "from", "to") // appOf checked it
-	from, to, err := h.usageRange(q.Get("from"), q.Has("from"), q.Get("to"), q.Has("to"))
+	from, to, err := h.usageRange(q)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -133,9 +138,9 @@ func (h *Handler) getUsage(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-// usageRange returns the whole UTC hours [from, to) a usage query asks
-// for.
-func (h *Handler) usageRange(fromQ string, hasFrom bool, toQ string, hasTo bool) (from, to time.Time, err error) {
+// usageRange returns the whole UTC hours [from, to) the usage query q
+// asks for.
+func (h *Handler) usageRange(q url.Values) (from, to time.Time, err error) {
 	parse := func(name, v string) (time.Time, error) {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
@@ -147,8 +152,8 @@ func (h *Handler) usageRange(fromQ string, hasFrom bool, toQ string, hasTo bool)
 		return t.UTC(), nil
 	}
 	to = h.cfg.Now().UTC().Truncate(time.Hour).Add(time.Hour)
-	if hasTo {
-		if to, err = parse("to", toQ); err != nil {
+	if q.Has("to") {
+		if to, err = parse("to", q.Get("to")); err != nil {
 			return
 		}
 		if r := to.Truncate(time.Hour); !r.Equal(to) {
@@ -156,8 +161,8 @@ func (h *Handler) usageRange(fromQ string, hasFrom bool, toQ string, hasTo bool)
 		}
 	}
 	from = to.Add(-DefaultUsageHours * time.Hour)
-	if hasFrom {
-		if from, err = parse("from", fromQ); err != nil {
+	if q.Has("from") {
+		if from, err = parse("from", q.Get("from")); err != nil {
 			return
 		}
 		from = from.Truncate(time.Hour)

@@ -101,17 +101,13 @@ func (h *Handler) listCredentials(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, _, err := h.listQuery(r, "credentials")
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	app, ok := h.appOf(w, r, "limit", "after")
+	app, p, ok := h.appList(w, r, "credentials")
 	if !ok {
 		return
 	}
 	offset := 0
 	if p.after != "" {
+		var err error
 		if offset, err = strconv.Atoi(p.after); err != nil || offset < 0 {
 			h.fail(w, fmt.Errorf("%w: after is not a cursor of this list", h.cfg.Kinds.BadRequest))
 			return
@@ -131,7 +127,7 @@ func (h *Handler) listCredentials(w http.ResponseWriter, r *http.Request) {
 
 // credentialBody is the body of POST apps/{app}/credentials.
 type credentialBody struct {
-	Label     *string `json:"label"`
+	Label     string  `json:"label"` // null is ""
 	ExpiresAt *string `json:"expires_at"`
 }
 
@@ -152,11 +148,7 @@ func (h *Handler) createCredential(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	label := ""
-	if body.Label != nil {
-		label = *body.Label
-	}
-	if len(label) > MaxLabelLen || !printable(label) {
+	if len(body.Label) > MaxLabelLen || !printable(body.Label) {
 		h.fail(w, fmt.Errorf("%w: label must be UTF-8 text of at most %d bytes without control characters", h.cfg.Kinds.BadRequest, MaxLabelLen))
 		return
 	}
@@ -169,7 +161,7 @@ func (h *Handler) createCredential(w http.ResponseWriter, r *http.Request) {
 		}
 		expires = t
 	}
-	c, err := sc.CreateStaticCredential(r.Context(), app.ID, label, expires)
+	c, err := sc.CreateStaticCredential(r.Context(), app.ID, body.Label, expires)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -193,10 +185,7 @@ func (h *Handler) getCredential(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
 	c, servers, err := sc.StaticICEServers(r.Context(), app.ID, name)
 	if err != nil {
-		if isNotFound(err) {
-			err = fmt.Errorf("%w: app %q has no persistent credential %q", errNotFound, httpx.Clip(app.ID), httpx.Clip(name))
-		}
-		h.fail(w, err)
+		h.fail(w, noCredential(err, app.ID, name))
 		return
 	}
 	out := credentialOut(c)
@@ -212,21 +201,19 @@ func (h *Handler) deleteCredential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	app, ok := h.appOf(w, r)
-	if !ok {
-		return
-	}
-	var body struct{}
-	if err := h.input(w, r, &body); err != nil {
-		h.fail(w, err)
+	if !ok || !h.noInput(w, r) {
 		return
 	}
 	name := r.PathValue("username")
 	if err := sc.DeleteStaticCredential(r.Context(), app.ID, name); err != nil {
-		if isNotFound(err) {
-			err = fmt.Errorf("%w: app %q has no persistent credential %q", errNotFound, httpx.Clip(app.ID), httpx.Clip(name))
-		}
-		h.fail(w, err)
+		h.fail(w, noCredential(err, app.ID, name))
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"username": name, "deleted": true})
+}
+
+// noCredential returns err, or, when it says a record does not exist, a
+// not-found error naming the app and the credential.
+func noCredential(err error, appID, username string) error {
+	return notFoundAs(err, "app %q has no persistent credential %q", httpx.Clip(appID), httpx.Clip(username))
 }

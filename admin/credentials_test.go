@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -112,6 +113,22 @@ func TestStaticCredentials(t *testing.T) {
 	}
 	if a := e.post("/admin/api/apps/zz/credentials", `{}`); a.status != http.StatusNotFound {
 		t.Errorf("unknown app: %d, want 404", a.status)
+	}
+	// A cursor is the offset of the next credential, inside the list's
+	// kind: one that is not an offset of this list is refused, one past
+	// the end is an empty last page.
+	offset := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte("credentials\x00" + s)) }
+	for name, after := range map[string]string{
+		"offset not a number":    offset("x"),
+		"negative offset":        offset("-1"),
+		"cursor of another list": cursorOf(t, e, "/admin/api/apps?limit=1", "apps"),
+	} {
+		if a := e.get("/admin/api/apps/a1/credentials?after=" + after); a.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400: %s", name, a.status, a.body)
+		}
+	}
+	if p := getPage[credentialOut](t, e, "/admin/api/apps/a1/credentials?after="+offset("99"), "credentials"); len(p.Items) != 0 || p.Next != nil {
+		t.Errorf("past the end: %+v, next %v; want an empty last page", p.Items, p.Next)
 	}
 
 	e.send(request{method: "DELETE", path: "/admin/api/apps/a1/credentials/" + c.Username}).must(t, http.StatusOK)

@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/turnkit/turnkit/internal/httpx"
 	"github.com/turnkit/turnkit/store"
@@ -11,12 +12,7 @@ import (
 // GET apps/{app}/keys?limit&after: a page of the app's API keys, oldest
 // first: IDs and dates, never the keys.
 func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
-	p, _, err := h.listQuery(r, "keys")
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	app, ok := h.appOf(w, r, "limit", "after")
+	app, p, ok := h.appList(w, r, "keys")
 	if !ok {
 		return
 	}
@@ -29,17 +25,12 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 	// the last key shown, and the page starts after it.
 	start := 0
 	if p.after != "" {
-		start = -1
-		for i, k := range keys {
-			if k.ID == p.after {
-				start = i + 1
-				break
-			}
-		}
-		if start < 0 {
+		i := slices.IndexFunc(keys, func(k store.APIKey) bool { return k.ID == p.after })
+		if i < 0 {
 			h.fail(w, fmt.Errorf("%w: after names no key of app %q", h.cfg.Kinds.BadRequest, httpx.Clip(app.ID)))
 			return
 		}
+		start = i + 1
 	}
 	keys = keys[start:min(len(keys), start+p.limit+1)]
 	keys, next := trim(keys, p.limit, "keys", func(k store.APIKey) string { return k.ID })
@@ -50,12 +41,7 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 // answer only (201).
 func (h *Handler) addKey(w http.ResponseWriter, r *http.Request) {
 	app, ok := h.appOf(w, r)
-	if !ok {
-		return
-	}
-	var body struct{}
-	if err := h.input(w, r, &body); err != nil {
-		h.fail(w, err)
+	if !ok || !h.noInput(w, r) {
 		return
 	}
 	key, err := h.cfg.Keys.AddKey(r.Context(), app.ID)
@@ -70,21 +56,13 @@ func (h *Handler) addKey(w http.ResponseWriter, r *http.Request) {
 // answers it with its revocation time.
 func (h *Handler) revokeKey(w http.ResponseWriter, r *http.Request) {
 	app, ok := h.appOf(w, r)
-	if !ok {
-		return
-	}
-	var body struct{}
-	if err := h.input(w, r, &body); err != nil {
-		h.fail(w, err)
+	if !ok || !h.noInput(w, r) {
 		return
 	}
 	id := r.PathValue("key")
 	k, err := h.cfg.Keys.RevokeKey(r.Context(), app.ID, id)
 	if err != nil {
-		if isNotFound(err) {
-			err = fmt.Errorf("%w: app %q has no key %q", errNotFound, httpx.Clip(app.ID), httpx.Clip(id))
-		}
-		h.fail(w, err)
+		h.fail(w, notFoundAs(err, "app %q has no key %q", httpx.Clip(app.ID), httpx.Clip(id)))
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, keyOut(k))

@@ -72,6 +72,18 @@ func (h *Handler) listQuery(r *http.Request, kind string, extra ...string) (page
 	return p, q, err
 }
 
+// appList reads the page of a list of kind of the app the path names,
+// answering the refusal, 404 or the store's failure when it fails.
+func (h *Handler) appList(w http.ResponseWriter, r *http.Request, kind string) (store.App, page, bool) {
+	p, _, err := h.listQuery(r, kind)
+	if err != nil {
+		h.fail(w, err)
+		return store.App{}, page{}, false
+	}
+	app, ok := h.pathApp(w, r)
+	return app, p, ok
+}
+
 // writePage answers one page of a list: {"<name>": items, "next": cursor
 // or null}. next is the cursor of the last item when there may be more.
 func writePage[T any](w http.ResponseWriter, name string, items []T, next string) {
@@ -107,3 +119,12 @@ func after[T any](items []T, p page, key func(T) string) []T {
 
 // isNotFound reports whether err says a record does not exist.
 func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
+
+// notFoundAs returns err, or, when err says a record does not exist, a
+// not-found error whose detail is the format's: what the request named.
+func notFoundAs(err error, format string, args ...any) error {
+	if !isNotFound(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %s", errNotFound, fmt.Sprintf(format, args...))
+}

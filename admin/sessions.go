@@ -22,10 +22,7 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if _, err := h.cfg.Apps.App(r.Context(), appID); err != nil {
-			if isNotFound(err) {
-				err = fmt.Errorf("%w: no app %q", errNotFound, httpx.Clip(appID))
-			}
-			h.fail(w, err)
+			h.fail(w, notFoundAs(err, "no app %q", httpx.Clip(appID)))
 			return
 		}
 	}
@@ -34,12 +31,7 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
 
 // GET apps/{app}/sessions?limit&after: a page of the app's live sessions.
 func (h *Handler) listAppSessions(w http.ResponseWriter, r *http.Request) {
-	p, _, err := h.listQuery(r, "sessions")
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	app, ok := h.appOf(w, r, "limit", "after")
+	app, p, ok := h.appList(w, r, "sessions")
 	if !ok {
 		return
 	}

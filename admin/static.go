@@ -88,8 +88,8 @@ func (h *Handler) serveFiles(w http.ResponseWriter, r *http.Request) {
 			name = "" // the page is served at Prefix only
 		}
 	}
-	f, ok := h.files[name]
-	if name == "" || !ok {
+	f, ok := h.files[name] // no file is named ""
+	if !ok {
 		h.fail(w, fmt.Errorf("%w: no dashboard file %s", errNotFound, httpx.Clip(r.URL.Path)))
 		return
 	}

@@ -46,7 +46,7 @@ func NewBaton(cfg Config) (*Baton, error) {
 // native form's member, there to be refused with a clear answer.
 type batonBody struct {
 	TTL    json.RawMessage `json:"ttl"`
-	Region *string         `json:"region"`
+	Region string          `json:"region"`
 	Key    json.RawMessage `json:"key"`
 }
 
@@ -59,13 +59,10 @@ type batonResponse struct {
 	IceServers []iceServer `json:"iceServers"`
 }
 
-// batonError is Baton's error body.
-func batonError(_ int, detail string) any { return map[string]string{"error": detail} }
-
 // ServeHTTP answers one credential request.
 func (b *Baton) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := &b.h
-	fail := func(err error) { h.fail(w, err, batonError, http.MethodPost) }
+	fail := func(err error) { h.fail(w, err, errorBody, http.MethodPost) }
 	if r.Method != http.MethodPost {
 		fail(h.methodNotAllowed("POST"))
 		return
@@ -89,36 +86,27 @@ func (b *Baton) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"send it in the header (the Baton form, ttl in seconds) or in the body (the native form, expiry_ttl in minutes), not both"))
 		return
 	}
-	ttl, present, ok := jsonSeconds(body.TTL)
+	ttl, ok := jsonSeconds(body.TTL)
 	if !ok {
 		fail(h.badRequest("ttl must be a whole number of seconds from 1 to %d", maxSeconds))
 		return
 	}
-	if !present {
+	if ttl == 0 {
 		ttl = BatonDefaultTTL
 	}
-	var slug string
-	if body.Region != nil {
-		slug = *body.Region
-	}
-	fixed, err := h.resolveRegion("region", slug)
+	fixed, err := h.resolveRegion("region", body.Region)
 	if err != nil {
 		fail(err)
 		return
 	}
-	caller, err := h.cfg.Issuer.Authenticate(r.Context(), key, h.cfg.ClientIP(r))
-	if err != nil {
-		fail(err)
-		return
-	}
-	cred, err := h.cfg.Issuer.Issue(r.Context(), &Request{Caller: caller, TTL: ttl, HostIP: h.cfg.ClientIP(r), Regions: Regions{Fixed: fixed}})
+	cred, err := h.issue(r, key, Request{TTL: ttl, HostIP: h.cfg.ClientIP(r), Regions: Regions{Fixed: fixed}})
 	if err != nil {
 		fail(err)
 		return
 	}
 	region := cred.Region
 	if fixed != nil {
-		region = slug // the relay is in one of the slug's regions: echo the client's name for it
+		region = body.Region // the relay is in one of the slug's regions: echo the client's name for it
 	}
 	httpx.WriteJSON(w, http.StatusOK, batonResponse{
 		Username:   cred.Username,

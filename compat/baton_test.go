@@ -167,15 +167,7 @@ func TestBatonRefusals(t *testing.T) {
 	e := newEnv(t, opt(inRegion("eu-central")))
 	auth := e.bearer()
 	key := fmt.Sprintf("%q", e.app.Key)
-	cases := []struct {
-		name   string
-		method string
-		target string
-		header []string
-		body   string
-		status int
-		has    string
-	}{
+	cases := []refusal{
 		{"both key forms", "POST", "", []string{"Authorization", auth}, `{"key": ` + key + `}`, 400, "not both"},
 		{"both key forms, key null", "POST", "", []string{"Authorization", auth}, `{"key": null, "ttl": 60}`, 400, "not both"},
 		{"basic scheme", "POST", "", []string{"Authorization", "Basic dXNlcjpwdw=="}, "", 401, "Bearer"},

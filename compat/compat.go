@@ -284,6 +284,20 @@ func (h *handler) fail(w http.ResponseWriter, err error, shape func(status int, 
 	httpx.WriteJSON(w, status, shape(status, h.cfg.Errors.Detail(err)))
 }
 
+// errorBody is the error body of Turnix and Baton: {"error": detail}.
+func errorBody(_ int, detail string) any { return map[string]string{"error": detail} }
+
+// issue authenticates key and mints the credential req asks for on behalf
+// of the key's caller.
+func (h *handler) issue(r *http.Request, key string, req Request) (*Credential, error) {
+	caller, err := h.cfg.Issuer.Authenticate(r.Context(), key, h.cfg.ClientIP(r))
+	if err != nil {
+		return nil, err
+	}
+	req.Caller = caller
+	return h.cfg.Issuer.Issue(r.Context(), &req)
+}
+
 // badRequest returns an error of the BadRequest kind.
 func (h *handler) badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", h.cfg.Kinds.BadRequest, fmt.Sprintf(format, args...))

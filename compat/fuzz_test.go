@@ -3,6 +3,7 @@ package compat
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +95,7 @@ func FuzzMeteredQuery(f *testing.F) {
 			t.Fatalf("parseMeteredQuery(%q) accepted what url.ParseQuery refuses: %v", raw, err)
 		}
 		for name, vals := range v {
-			if len(vals) != 1 || !strings.Contains(strings.Join(allowed, " "), name) {
+			if len(vals) != 1 || !slices.Contains(allowed, name) {
 				t.Fatalf("parseMeteredQuery(%q) accepted parameter %q given %d times", raw, name, len(vals))
 			}
 		}

@@ -196,6 +196,16 @@ func (e *env) do(t *testing.T, method, target string, header http.Header, body s
 	return response{status: res.StatusCode, header: res.Header, body: raw}
 }
 
+// refusal is a request an endpoint must refuse: its status, and a text
+// the error body must hold.
+type refusal struct {
+	name, method, target string
+	header               []string // name, value pairs
+	body                 string
+	status               int
+	has                  string
+}
+
 // hdr builds a header from name, value pairs.
 func hdr(kv ...string) http.Header {
 	h := http.Header{}

@@ -101,7 +101,7 @@ func (m *Metered) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(p, "/credential"):
 		m.serveCredential(w, r)
 	default:
-		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint", "message": "no such endpoint"})
+		httpx.WriteJSON(w, http.StatusNotFound, meteredManageError(http.StatusNotFound, "no such endpoint"))
 	}
 }
 

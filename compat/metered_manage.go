@@ -60,8 +60,9 @@ func expirySeconds(c StaticCredential) *int64 {
 	return &n
 }
 
-// authenticateSecret authenticates the secretKey of a management request;
-// on failure it has answered.
+// authenticateSecret authenticates the secretKey of a management request:
+// an empty one gets Metered's "Please specify secret key". On failure it
+// has answered.
 func (m *Metered) authenticateSecret(w http.ResponseWriter, r *http.Request, secret string) (Caller, bool) {
 	h := &m.h
 	if secret == "" {
@@ -114,7 +115,7 @@ func (m *Metered) list(w http.ResponseWriter, r *http.Request, q meteredQuery) {
 
 // meteredCreateBody is the body of POST …/credential.
 type meteredCreateBody struct {
-	Label           *string         `json:"label"`
+	Label           string          `json:"label"`
 	ExpiryInSeconds json.RawMessage `json:"expiryInSeconds"`
 }
 
@@ -138,37 +139,46 @@ func (m *Metered) serveCredential(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// readChange reads a management request that creates or deletes: its
+// query, with secretKey and the extra parameters (a missing secretKey is
+// answered before the body is read), and its JSON body into body. On
+// failure it has answered.
+func (m *Metered) readChange(w http.ResponseWriter, r *http.Request, body any, extra ...string) (meteredQuery, bool) {
+	h := &m.h
+	q, err := parseMeteredQuery(h.rd, r.URL.RawQuery, append([]string{"secretKey"}, extra...)...)
+	if err != nil {
+		h.fail(w, err, meteredManageError)
+		return q, false
+	}
+	if q.SecretKey == "" {
+		m.authenticateSecret(w, r, q.SecretKey)
+		return q, false
+	}
+	if err := h.rd.JSON(w, r, body); err != nil {
+		h.fail(w, err, meteredManageError)
+		return q, false
+	}
+	return q, true
+}
+
 // create answers POST …/credential?secretKey=….
 func (m *Metered) create(w http.ResponseWriter, r *http.Request) {
 	h := &m.h
-	q, err := parseMeteredQuery(h.rd, r.URL.RawQuery, "secretKey")
-	if err != nil {
-		h.fail(w, err, meteredManageError)
-		return
-	}
-	if q.SecretKey == "" {
-		m.authenticateSecret(w, r, "")
-		return
-	}
 	var body meteredCreateBody
-	if err := h.rd.JSON(w, r, &body); err != nil {
-		h.fail(w, err, meteredManageError)
+	q, ok := m.readChange(w, r, &body)
+	if !ok {
 		return
 	}
-	ttl, _, ok := jsonSeconds(body.ExpiryInSeconds)
+	ttl, ok := jsonSeconds(body.ExpiryInSeconds)
 	if !ok {
 		h.fail(w, h.badRequest("please enter a positive integer value for expiryInSeconds"), meteredManageError)
 		return
-	}
-	var label string
-	if body.Label != nil {
-		label = *body.Label
 	}
 	caller, ok := m.authenticateSecret(w, r, q.SecretKey)
 	if !ok {
 		return
 	}
-	c, err := h.cfg.Static.CreateStatic(r.Context(), &NewStatic{AppID: caller.AppID, Label: label, TTL: ttl})
+	c, err := h.cfg.Static.CreateStatic(r.Context(), &NewStatic{AppID: caller.AppID, Label: body.Label, TTL: ttl})
 	if err != nil {
 		h.fail(w, err, meteredManageError)
 		return
@@ -203,29 +213,19 @@ type meteredDeleteBody struct {
 // them and returns the answer.
 func (m *Metered) deleteBy(w http.ResponseWriter, r *http.Request, field string, del func(ctx context.Context, appID, v string) (any, error)) {
 	h := &m.h
-	q, err := parseMeteredQuery(h.rd, r.URL.RawQuery, "secretKey", field)
-	if err != nil {
-		h.fail(w, err, meteredManageError)
-		return
-	}
-	if q.SecretKey == "" {
-		m.authenticateSecret(w, r, "")
-		return
-	}
 	var body meteredDeleteBody
-	if err := h.rd.JSON(w, r, &body); err != nil {
-		h.fail(w, err, meteredManageError)
+	q, ok := m.readChange(w, r, &body, field)
+	if !ok {
 		return
 	}
-	fromQuery, fromBody := q.Username, body.Username
+	fromQuery, fromBody, stray := q.Username, body.Username, body.Label
+	misplaced, required := "label is not a parameter of a deletion by username: use …/credential/by_label", meteredNeedsUsername
 	if field == "label" {
-		fromQuery, fromBody = q.Label, body.Label
-		if body.Username != nil {
-			h.fail(w, h.badRequest("username is not a parameter of a deletion by label"), meteredManageError)
-			return
-		}
-	} else if body.Label != nil {
-		h.fail(w, h.badRequest("label is not a parameter of a deletion by username: use …/credential/by_label"), meteredManageError)
+		fromQuery, fromBody, stray = q.Label, body.Label, body.Username
+		misplaced, required = "username is not a parameter of a deletion by label", "label is required: give the label of the credentials to delete"
+	}
+	if stray != nil {
+		h.fail(w, h.badRequest("%s", misplaced), meteredManageError)
 		return
 	}
 	v := fromQuery
@@ -237,11 +237,7 @@ func (m *Metered) deleteBy(w http.ResponseWriter, r *http.Request, field string,
 		v = *fromBody
 	}
 	if v == "" {
-		if field == "username" {
-			h.fail(w, h.badRequest(meteredNeedsUsername), meteredManageError)
-		} else {
-			h.fail(w, h.badRequest("label is required: give the label of the credentials to delete"), meteredManageError)
-		}
+		h.fail(w, h.badRequest("%s", required), meteredManageError)
 		return
 	}
 	caller, ok := m.authenticateSecret(w, r, q.SecretKey)

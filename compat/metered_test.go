@@ -278,13 +278,7 @@ func TestMeteredRefusals(t *testing.T) {
 	secret := "secretKey=" + url.QueryEscape(e.app.Key)
 	jsonCT := []string{"Content-Type", "application/json"}
 	long := strings.Repeat("a", 5000)
-	cases := []struct {
-		name, method, target string
-		header               []string
-		body                 string
-		status               int
-		has                  string
-	}{
+	cases := []refusal{
 		// Keys in the wrong place.
 		{"apiKey as secretKey: create", "POST", "/api/v1/turn/credential?secretKey=" + c.APIKey, jsonCT, `{"label": "y"}`, 401, "Invalid secret key"},
 		{"apiKey as secretKey: list", "GET", "/api/v1/turn/credentials?secretKey=" + c.APIKey, nil, "", 401, "Invalid secret key"},
@@ -314,6 +308,10 @@ func TestMeteredRefusals(t *testing.T) {
 		{"username twice", "DELETE", "/api/v1/turn/credential?" + secret + "&username=" + c.Username, jsonCT, `{"username": "` + c.Username + `"}`, 400, "twice"},
 		{"no username", "DELETE", "/api/v1/turn/credential?" + secret, jsonCT, `{}`, 400, "username is required"},
 		{"no label", "DELETE", "/api/v1/turn/credential/by_label?" + secret, nil, "", 400, "label is required"},
+		{"username on a deletion by label", "DELETE", "/api/v1/turn/credential/by_label?" + secret + "&label=x", jsonCT, `{"username": "` + c.Username + `"}`, 400, "not a parameter of a deletion by label"},
+		{"label twice", "DELETE", "/api/v1/turn/credential/by_label?" + secret + "&label=x", jsonCT, `{"label": "x"}`, 400, "twice"},
+		{"unknown member: delete", "DELETE", "/api/v1/turn/credential?" + secret, jsonCT, `{"user": "` + c.Username + `"}`, 400, "user"},
+		{"text body: delete", "DELETE", "/api/v1/turn/credential?" + secret, []string{"Content-Type", "text/plain"}, `{"username": "` + c.Username + `"}`, 415, "JSON"},
 		// Bodies.
 		{"form body", "POST", "/api/v1/turn/credential?" + secret, []string{"Content-Type", "application/x-www-form-urlencoded"}, "label=y", 415, "JSON"},
 		{"text body", "POST", "/api/v1/turn/credential?" + secret, []string{"Content-Type", "text/plain"}, `{"label": "y"}`, 415, "JSON"},

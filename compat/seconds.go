@@ -33,19 +33,19 @@ func parseSeconds(text string) (time.Duration, bool) {
 }
 
 // jsonSeconds parses a JSON member holding a duration in seconds, as a
-// number or as a decimal string. present is false for an absent or null
-// member; ok is false for any other value that is not such a number.
-func jsonSeconds(raw json.RawMessage) (d time.Duration, present, ok bool) {
+// number or as a decimal string, as parseSeconds does. An absent or null
+// member is zero and ok; any other value that is not such a number is not
+// ok.
+func jsonSeconds(raw json.RawMessage) (time.Duration, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return 0, false, true
+		return 0, true
 	}
 	text := string(raw)
 	if raw[0] == '"' {
 		if err := json.Unmarshal(raw, &text); err != nil {
-			return 0, true, false
+			return 0, false
 		}
 	}
-	d, ok = parseSeconds(text)
-	return d, true, ok
+	return parseSeconds(text)
 }

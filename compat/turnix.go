@@ -55,13 +55,10 @@ type turnixResponse struct {
 	IceServers []iceServer `json:"iceServers"`
 }
 
-// turnixError is Turnix's error body.
-func turnixError(_ int, detail string) any { return map[string]string{"error": detail} }
-
 // ServeHTTP answers one credential request.
 func (t *Turnix) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := &t.h
-	fail := func(err error) { h.fail(w, err, turnixError, http.MethodPost) }
+	fail := func(err error) { h.fail(w, err, errorBody, http.MethodPost) }
 	if r.Method != http.MethodPost {
 		fail(h.methodNotAllowed("POST"))
 		return
@@ -108,16 +105,11 @@ func (t *Turnix) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	caller, err := h.cfg.Issuer.Authenticate(r.Context(), key, h.cfg.ClientIP(r))
-	if err != nil {
-		fail(err)
-		return
-	}
 	ttl := p.TTL
 	if ttl == 0 {
 		ttl = TurnixDefaultTTL
 	}
-	cred, err := h.cfg.Issuer.Issue(r.Context(), &Request{Caller: caller, TTL: ttl, HostIP: host, Regions: regions, Metadata: p.Metadata})
+	cred, err := h.issue(r, key, Request{TTL: ttl, HostIP: host, Regions: regions, Metadata: p.Metadata})
 	if err != nil {
 		fail(err)
 		return
@@ -135,11 +127,10 @@ func (t *Turnix) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // X-TURN-CLIENT-IP, else the request's client's.
 func (h *handler) turnixHostIP(r *http.Request) (netip.Addr, error) {
 	vals := r.Header.Values(TurnixClientIPHeader)
-	switch len(vals) {
-	case 0:
+	if len(vals) == 0 {
 		return h.cfg.ClientIP(r), nil
-	case 1:
-	default:
+	}
+	if len(vals) > 1 {
 		return netip.Addr{}, h.badRequest("%s is given %d times", TurnixClientIPHeader, len(vals))
 	}
 	ip, err := netip.ParseAddr(vals[0])

@@ -29,16 +29,17 @@ type turnixParams struct {
 	Metadata store.Metadata
 }
 
-// turnixJSON is a JSON body of POST /credentials/ice. Pointer and raw
-// members tell "absent" from "empty".
+// turnixJSON is a JSON body of POST /credentials/ice. An empty string
+// member, like a null one, names nothing; TTL is raw, since it may be a
+// number or a string.
 type turnixJSON struct {
-	InitiatorClient *string         `json:"initiator_client"`
-	ReceiverClient  *string         `json:"receiver_client"`
-	Room            *string         `json:"room"`
+	InitiatorClient string          `json:"initiator_client"`
+	ReceiverClient  string          `json:"receiver_client"`
+	Room            string          `json:"room"`
 	TTL             json.RawMessage `json:"ttl"`
-	FixedRegion     *string         `json:"fixed_region"`
-	PreferredRegion *string         `json:"preferred_region"`
-	PrefferedRegion *string         `json:"preffered_region"`
+	FixedRegion     string          `json:"fixed_region"`
+	PreferredRegion string          `json:"preferred_region"`
+	PrefferedRegion string          `json:"preffered_region"`
 }
 
 // isTurnixMedia reports whether a Turnix body may be of media type mt:
@@ -47,8 +48,8 @@ func isTurnixMedia(mt string) bool {
 	return mt == "" || httpx.IsJSON(mt) || mt == "application/x-www-form-urlencoded"
 }
 
-// parseTurnixBody parses the body of a Turnix credential request, of at
-// most rd.Limit bytes, whatever media type isTurnixMedia allowed: the
+// parseTurnixBody parses the body of a Turnix credential request (read
+// within rd.Limit), whatever media type isTurnixMedia allowed: the
 // vendor's own examples send forms labelled application/json (Ruby's
 // HTTParty with a hash body, fetch with URLSearchParams), so a body is
 // read as strict JSON when it starts with '{' and as a form otherwise. An
@@ -58,12 +59,9 @@ func parseTurnixBody(rd httpx.Reader, body []byte) (turnixParams, error) {
 	bad := func(format string, args ...any) (turnixParams, error) {
 		return turnixParams{}, fmt.Errorf("%w: %s", rd.Errors.BadRequest, fmt.Sprintf(format, args...))
 	}
-	if int64(len(body)) > rd.Limit {
-		return turnixParams{}, fmt.Errorf("%w: body is over %d bytes", rd.Errors.TooLarge, rd.Limit)
-	}
 	trimmed := bytes.TrimSpace(body)
 	fields := map[string]string{}
-	var ttlRaw json.RawMessage
+	ttl, ttlOK := time.Duration(0), true
 	switch {
 	case len(trimmed) == 0:
 	case trimmed[0] == '{':
@@ -71,15 +69,15 @@ func parseTurnixBody(rd httpx.Reader, body []byte) (turnixParams, error) {
 		if err := rd.DecodeJSON(trimmed, &b); err != nil {
 			return turnixParams{}, err
 		}
-		for name, v := range map[string]*string{
+		for name, v := range map[string]string{
 			"initiator_client": b.InitiatorClient, "receiver_client": b.ReceiverClient, "room": b.Room,
 			"fixed_region": b.FixedRegion, "preferred_region": b.PreferredRegion, "preffered_region": b.PrefferedRegion,
 		} {
-			if v != nil && *v != "" {
-				fields[name] = *v
+			if v != "" {
+				fields[name] = v
 			}
 		}
-		ttlRaw = b.TTL
+		ttl, ttlOK = jsonSeconds(b.TTL)
 	default:
 		v, err := rd.DecodeForm(trimmed, turnixFields...)
 		if err != nil {
@@ -87,16 +85,11 @@ func parseTurnixBody(rd httpx.Reader, body []byte) (turnixParams, error) {
 		}
 		fields = formFields(v)
 		if t, ok := fields["ttl"]; ok {
-			ttlRaw, _ = json.Marshal(t)
+			ttl, ttlOK = parseSeconds(t)
 		}
 	}
-	var p turnixParams
-	ttl, present, ok := jsonSeconds(ttlRaw)
-	if !ok {
+	if !ttlOK {
 		return bad("ttl must be a whole number of seconds from 1 to %d", maxSeconds)
-	}
-	if present {
-		p.TTL = ttl
 	}
 	preferred, misspelt := fields["preferred_region"], fields["preffered_region"]
 	switch {
@@ -105,21 +98,25 @@ func parseTurnixBody(rd httpx.Reader, body []byte) (turnixParams, error) {
 	case misspelt != "":
 		preferred = misspelt
 	}
-	p.FixedRegion, p.PreferredRegion = fields["fixed_region"], preferred
-	if p.FixedRegion != "" && p.PreferredRegion != "" {
+	fixed := fields["fixed_region"]
+	if fixed != "" && preferred != "" {
 		return bad("fixed_region and preferred_region exclude each other: use one of them")
 	}
-	p.Metadata = store.Metadata{Room: fields["room"], Initiator: fields["initiator_client"], Receiver: fields["receiver_client"]}
-	return p, nil
+	return turnixParams{
+		TTL:             ttl,
+		FixedRegion:     fixed,
+		PreferredRegion: preferred,
+		Metadata:        store.Metadata{Room: fields["room"], Initiator: fields["initiator_client"], Receiver: fields["receiver_client"]},
+	}, nil
 }
 
 // formFields returns the non-empty values of a form whose names were
 // checked to be given once.
 func formFields(v url.Values) map[string]string {
 	out := make(map[string]string, len(v))
-	for name, vals := range v {
-		if len(vals) == 1 && vals[0] != "" {
-			out[name] = vals[0]
+	for name := range v {
+		if s := v.Get(name); s != "" {
+			out[name] = s
 		}
 	}
 	return out

@@ -267,15 +267,7 @@ func TestTurnixRefusals(t *testing.T) {
 	e := newEnv(t, opt(inRegion("eu-central")))
 	auth := e.bearer()
 	long := strings.Repeat("r", store.MaxMetadataLen+1)
-	cases := []struct {
-		name   string
-		method string
-		target string
-		header []string
-		body   string
-		status int
-		has    string
-	}{
+	cases := []refusal{
 		{"no Authorization", "POST", "", nil, "", 401, "Bearer"},
 		{"empty bearer", "POST", "", []string{"Authorization", "Bearer "}, "", 401, "Bearer"},
 		{"basic scheme", "POST", "", []string{"Authorization", "Basic dXNlcjpwdw=="}, "", 401, "Bearer"},
@@ -306,8 +298,8 @@ func TestTurnixRefusals(t *testing.T) {
 		{"room not a string", "POST", "", []string{"Authorization", auth}, `{"room": 42}`, 400, "room"},
 		{"room with a control character", "POST", "", []string{"Authorization", auth}, "room=a%00b", 400, "control"},
 		{"room too long", "POST", "", []string{"Authorization", auth}, `{"room": "` + long + `"}`, 400, "room"},
-		{"JSON array", "POST", "", []string{"Authorization", auth, "Content-Type", "application/json"}, `["room"]`, 400, ""},
-		{"trailing JSON", "POST", "", []string{"Authorization", auth}, `{"room": "a"} {}`, 400, ""},
+		{"JSON array", "POST", "", []string{"Authorization", auth, "Content-Type", "application/json"}, `["room"]`, 400, "unknown form field"},
+		{"trailing JSON", "POST", "", []string{"Authorization", auth}, `{"room": "a"} {}`, 400, "after the JSON object"},
 		{"bad form escape", "POST", "", []string{"Authorization", auth}, `room=%zz`, 400, "form"},
 		{"bad client IP", "POST", "", []string{"Authorization", auth, "X-TURN-CLIENT-IP", "12.34.56"}, "", 400, "X-TURN-CLIENT-IP"},
 		{"client IP list", "POST", "", []string{"Authorization", auth, "X-TURN-CLIENT-IP", "1.2.3.4, 5.6.7.8"}, "", 400, "X-TURN-CLIENT-IP"},

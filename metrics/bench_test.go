@@ -65,6 +65,26 @@ func (p *countingPeer) settle() int64 {
 	return last
 }
 
+// allocate opens an allocation on kit's relay for a new app, with a
+// credential from kit's issuer, until the benchmark ends.
+func allocate(b *testing.B, kit *turnkit.Kit) net.PacketConn {
+	b.Helper()
+	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cred, err := kit.Issuer().Issue(context.Background(), &turnkit.CredentialRequest{AppID: app.App.ID, KeyID: app.KeyID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := turntest.Dial(b, "udp", kit.Relay().UDPAddrs()[0].String(), nil, cred.Username, cred.Password, kit.Relay().Realm())
+	rc, err := turntest.Allocate(b, client)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rc
+}
+
 // benchRounds is how many pairs of runs BenchmarkRelayMetrics makes,
 // alternating off and on, so that a noisy machine weighs on both alike.
 const benchRounds = 4
@@ -88,20 +108,8 @@ func BenchmarkRelayMetrics(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			kit := openKit(b, func(c *turnkit.Config) { c.Relay.AllocationBitrate = -1 }) // measure the relay, not the cap
-			app, err := kit.CreateApp(context.Background(), turnkit.NewApp{Name: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			cred, err := kit.Issuer().Issue(context.Background(), &turnkit.CredentialRequest{AppID: app.App.ID, KeyID: app.KeyID})
-			if err != nil {
-				b.Fatal(err)
-			}
 			peer := newCountingPeer(b)
-			client := turntest.Dial(b, "udp", kit.Relay().UDPAddrs()[0].String(), nil, cred.Username, cred.Password, kit.Relay().Realm())
-			rc, err := turntest.Allocate(b, client)
-			if err != nil {
-				b.Fatal(err)
-			}
+			rc := allocate(b, kit)
 			payload := make([]byte, 200)
 			if _, err := rc.WriteTo(payload, peer.pc.LocalAddr()); err != nil {
 				b.Fatal(err)
@@ -177,18 +185,7 @@ func cpuTime(b *testing.B) time.Duration {
 // packet path.
 func BenchmarkScrape(b *testing.B) {
 	kit := openKit(b, nil)
-	app, err := kit.CreateApp(context.Background(), turnkit.NewApp{Name: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cred, err := kit.Issuer().Issue(context.Background(), &turnkit.CredentialRequest{AppID: app.App.ID, KeyID: app.KeyID})
-	if err != nil {
-		b.Fatal(err)
-	}
-	client := turntest.Dial(b, "udp", kit.Relay().UDPAddrs()[0].String(), nil, cred.Username, cred.Password, kit.Relay().Realm())
-	if _, err := turntest.Allocate(b, client); err != nil {
-		b.Fatal(err)
-	}
+	allocate(b, kit)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.NewCollector(kit))
 	h := metricsHandler(reg)

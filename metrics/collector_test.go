@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -57,9 +58,8 @@ func TestCollectorRelayedSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer res.Body.Close()
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(res.Body)
-		return res, buf.Bytes()
+		raw, _ := io.ReadAll(res.Body)
+		return res, raw
 	}
 	res, raw := post("/v1/credentials", `{"key": "`+app.Key+`"}`)
 	if res.StatusCode != http.StatusOK {

@@ -44,7 +44,7 @@ import (
 // it.
 type channelBinding struct {
 	number   uint16
-	peer     netip.AddrPort // unmapped, without zone: compared as pion's ipnet.AddrEqual compares
+	peer     netip.AddrPort // addrPortOf(peerAddr), unmapped, without zone: compared as pion's ipnet.AddrEqual compares
 	peerAddr net.Addr       // pion's own address value, handed to WriteTo as pion would
 }
 
@@ -79,13 +79,7 @@ func (c *relayPacketConn) bindChannel(number uint16, peer net.Addr, on bool) {
 // channelRoom reports whether the allocation may bind channel number: it
 // is already bound (a refresh), or the cap leaves room.
 func (c *relayPacketConn) channelRoom(number uint16, max int) bool {
-	bound := *c.chans.Load()
-	for _, b := range bound {
-		if b.number == number {
-			return true
-		}
-	}
-	return len(bound) < max
+	return c.channelByNumber(number) != nil || len(*c.chans.Load()) < max
 }
 
 // channelByNumber returns the binding of channel number, or nil.
@@ -165,7 +159,7 @@ func (l *guardedPacketConn) forwardFromClient(msg []byte, from net.Addr) bool {
 	if b == nil {
 		return false // pion answers nothing and logs it
 	}
-	_, _ = c.writeTo(msg[4:4+size], b.peerAddr, l.sender) // pion logs a failed write and goes on
+	_, _ = c.writeTo(msg[4:4+size], b.peerAddr, b.peer, l.sender) // pion logs a failed write and goes on
 	c.fastToPeer.Add(1)
 	return true
 }

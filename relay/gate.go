@@ -89,6 +89,13 @@ func (s *Server) gate(msg []byte, src, local net.Addr) []byte {
 		}
 		s.stats.authFailures.Add(1)
 	}
+	return signedError(m, code, key)
+}
+
+// signedError returns the error response with code to the request m,
+// signed with key, as the gate and the guard answer; nil if it cannot be
+// built.
+func signedError(m *stun.Message, code stun.ErrorCode, key []byte) []byte {
 	resp, err := stun.Build(
 		stun.NewTransactionIDSetter(m.TransactionID),
 		stun.NewType(m.Type.Method, stun.ClassErrorResponse),

@@ -177,3 +177,27 @@ func BenchmarkGatedRead(b *testing.B) {
 		}
 	})
 }
+
+// TestGatedConnBufferEdge: an Allocate the gate answers that starts just
+// before the end of the connection's gate buffer is moved to the front,
+// then answered and removed; bytes that are neither STUN nor ChannelData
+// make the stream unframed, and all that follows passes unexamined, the
+// same Allocate included.
+func TestGatedConnBufferEdge(t *testing.T) {
+	s := gateServer()
+	head := channelData(gatedConnBuffer - 32 - 4) // a whole frame: 32 bytes of the Allocate fit after it
+	refused, after := allocateFrame(t, 0x02, ""), allocateFrame(t, 0x01, "")
+	stream := append(append(append([]byte(nil), head...), refused...), after...)
+	c := &chunkConn{data: stream, chunk: gatedConnBuffer}
+	if out := readThrough(s, c, 4096); !bytes.Equal(out, append(append([]byte(nil), head...), after...)) || len(c.written) != 1 {
+		t.Fatalf("across the buffer's end: %d of %d bytes out, %d responses; want the Allocate answered and removed",
+			len(out), len(stream), len(c.written))
+	}
+
+	stream = append(append([]byte{0x80, 1, 2, 3}, refused...), after...)
+	c = &chunkConn{data: stream, chunk: 7}
+	if out := readThrough(s, c, 1600); !bytes.Equal(out, stream) || len(c.written) != 0 {
+		t.Fatalf("after a byte that starts no frame: %d of %d bytes out, %d responses; want all passed, none answered",
+			len(out), len(stream), len(c.written))
+	}
+}

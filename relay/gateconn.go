@@ -76,16 +76,17 @@ type gatedConn struct {
 	srv       *Server
 	key       string // clientKey of the connection
 	closeOnce sync.Once
-	rmu       sync.Mutex // serialises Read once the stream is opaque: pion reads an RFC 6062 data connection from its copy goroutine, then once more from its read loop
-	// unframed is set with opaque, by the reader: until then pion's read
-	// loop is the connection's only reader, and Read takes no lock.
+	rmu       sync.Mutex // serialises Read once the stream is unframed: pion reads an RFC 6062 data connection from its copy goroutine, then once more from its read loop
+	// unframed is set by the reader once the stream is no longer framed
+	// (an RFC 6062 data connection): from then on all passes. Until then
+	// pion's read loop is the connection's only reader, and Read takes no
+	// lock.
 	unframed atomic.Bool
 
 	// Read state, guarded by rmu:
 	buf     []byte // buf[r:e] passed the gate, buf[e:w] is not examined yet
 	r, e, w int
 	skip    int   // bytes at e that pass unexamined (the rest of a frame the gate ignores)
-	opaque  bool  // the stream is no longer framed (an RFC 6062 data connection): all passes
 	err     error // the read error to return once buf is drained
 }
 
@@ -104,9 +105,9 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 	return c.read(p)
 }
 
-// read is Read, under rmu once the stream is opaque.
+// read is Read, under rmu once the stream is unframed.
 func (c *gatedConn) read(p []byte) (int, error) {
-	if c.opaque && c.r == c.w && c.err == nil {
+	if c.r == c.w && c.err == nil && c.unframed.Load() {
 		return c.Conn.Read(p) // an RFC 6062 data connection: its bytes pass as they are
 	}
 	for c.e == c.r {
@@ -145,7 +146,7 @@ func (c *gatedConn) fill() {
 // that has not fully arrived.
 func (c *gatedConn) examine() {
 	for c.e < c.w {
-		if c.opaque {
+		if c.unframed.Load() {
 			c.e = c.w
 			return
 		}
@@ -164,13 +165,11 @@ func (c *gatedConn) examine() {
 		case 0x00: // STUN
 			size = 20 + int(binary.BigEndian.Uint16(b[2:4]))
 			if b[1] == 0x0B && b[0] == 0 { // ConnectionBind: raw data follows (RFC 6062)
-				c.opaque = true
 				c.unframed.Store(true)
 			}
 		case 0x40: // ChannelData, padded to four bytes on streams
 			size = 4 + (int(binary.BigEndian.Uint16(b[2:4]))+3)&^3
 		default:
-			c.opaque = true
 			c.unframed.Store(true)
 			continue
 		}

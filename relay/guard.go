@@ -87,17 +87,11 @@ func (s *Server) inspect(msg []byte, src net.Addr) (guardVerdict, []byte) {
 	if !ok {
 		return guardPass, nil // unauthenticated: pion answers 401 and grants nothing
 	}
-	resp, err := stun.Build(
-		stun.NewTransactionIDSetter(m.TransactionID),
-		stun.NewType(method, stun.ClassErrorResponse),
-		code,
-		stun.MessageIntegrity(key),
-		stun.Fingerprint,
-	)
-	if err != nil {
+	resp := signedError(m, code, key)
+	if resp == nil {
 		return guardDrop, nil
 	}
-	return guardReply, resp.Raw
+	return guardReply, resp
 }
 
 // hasRoom checks the per-allocation caps on permissions and channels.

@@ -145,6 +145,11 @@ func packetOps(p *packetPath) []packetOp {
 	tcpR.guard.srv = p.srv
 	tcpR.holding.Store(true)
 	gatedTCP := &gatedConn{Conn: &memStream{frame: padded}, srv: p.srv}
+	coalesced := bytes.Repeat(channelData(100), 16) // 16 frames in one read, as a busy stream delivers them
+	tcpC := &trackedConn{Conn: &memStream{frame: coalesced}, ln: &trackedListener{lim: &streamLimits{}}}
+	tcpC.guard.srv = p.srv
+	tcpC.holding.Store(true)
+	whole := make([]byte, len(coalesced))
 	fail := func(format string, args ...any) error { return fmt.Errorf(format, args...) }
 	return []packetOp{
 		{"relayed/write-to-peer", func() error {
@@ -225,6 +230,12 @@ func packetOps(p *packetPath) []packetOp {
 		}},
 		{"tcp/guard-read-channeldata", func() error {
 			if n, err := io.ReadFull(tcpR, buf[:len(padded)]); n != len(padded) || err != nil {
+				return fail("Read: %d, %v", n, err)
+			}
+			return nil
+		}},
+		{"tcp/guard-read-16-channeldata", func() error {
+			if n, err := io.ReadFull(tcpC, whole); n != len(whole) || err != nil || !bytes.Equal(whole, coalesced) {
 				return fail("Read: %d, %v", n, err)
 			}
 			return nil

@@ -46,14 +46,7 @@ func newPeerRules(policy *PeerPolicy, own []netip.Addr) *peerRules {
 	}
 }
 
-func (r *peerRules) isOwn(ip netip.Addr) bool {
-	for _, o := range r.own {
-		if o == ip {
-			return true
-		}
-	}
-	return false
-}
+func (r *peerRules) isOwn(ip netip.Addr) bool { return containsAddr(r.own, ip) }
 
 // addLive records a relayed address as live.
 func (r *peerRules) addLive(ap netip.AddrPort) {

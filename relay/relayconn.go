@@ -165,15 +165,19 @@ func containsAddr(list []netip.Addr, ip netip.Addr) bool {
 // WriteTo sends p to a peer the rules allow, within the bitrate cap, and
 // meters it.
 func (c *relayPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	return c.writeTo(p, addr, nil)
+	ap, ok := addrPortOf(addr)
+	if !ok {
+		c.srv.stats.peerRefused.Add(1)
+		return 0, errPeerRefused
+	}
+	return c.writeTo(p, addr, ap, nil)
 }
 
-// writeTo is WriteTo, sending with s's raw sendto when s is set (the fast
-// path's sends, rawudp_linux.go) and through the socket's WriteTo
-// otherwise.
-func (c *relayPacketConn) writeTo(p []byte, addr net.Addr, s *rawSender) (int, error) {
-	ap, ok := addrPortOf(addr)
-	if !ok || !c.srv.peers.sendable(ap) {
+// writeTo is WriteTo to addr, whose address addrPortOf gives as ap,
+// sending with s's raw sendto when s is set (the fast path's sends,
+// rawudp_linux.go) and through the socket's WriteTo otherwise.
+func (c *relayPacketConn) writeTo(p []byte, addr net.Addr, ap netip.AddrPort, s *rawSender) (int, error) {
+	if !c.srv.peers.sendable(ap) {
 		c.srv.stats.peerRefused.Add(1)
 		return 0, errPeerRefused
 	}
@@ -255,14 +259,7 @@ func (c *relayPacketConn) read(p []byte) (n int, from netip.AddrPort, addr net.A
 }
 
 // permitted reports whether the allocation holds a permission for ip.
-func (c *relayPacketConn) permitted(ip netip.Addr) bool {
-	for _, a := range *c.perms.Load() {
-		if a == ip {
-			return true
-		}
-	}
-	return false
-}
+func (c *relayPacketConn) permitted(ip netip.Addr) bool { return containsAddr(*c.perms.Load(), ip) }
 
 // setPermission adds or removes ip from the permission mirror.
 func (c *relayPacketConn) setPermission(ip netip.Addr, on bool) {

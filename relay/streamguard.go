@@ -23,7 +23,7 @@ type streamGuard struct {
 	srv   *Server
 	in    []byte // bytes read, not yet framed
 	ready []byte // framed bytes that passed, for Read
-	spare []byte // the start of ready's buffer, reused once Read has emptied ready
+	spare []byte // the largest buffer ready has had, from its start: reused once Read has emptied ready
 	err   error  // errNotTURN once the stream went wrong; sticky
 }
 
@@ -82,29 +82,31 @@ func (g *streamGuard) feed(b []byte, conn net.Conn, channelData bool) {
 		return
 	}
 	g.in = append(g.in, b...)
+	off := 0 // g.in[:off] is framed; the rest moves to the front once, when feed returns
 	for {
-		n := frameLen(g.in, channelData)
+		n := frameLen(g.in[off:], channelData)
 		if n < 0 {
 			g.err = errNotTURN
 			g.in = g.in[:0]
 			return
 		}
 		if n == 0 {
+			g.in = append(g.in[:0], g.in[off:]...)
 			return
 		}
-		frame := g.in[:n]
+		frame := g.in[off : off+n]
 		switch v, resp := g.srv.inspect(frame, conn.RemoteAddr()); v {
 		case guardPass:
 			if len(g.ready) == 0 {
 				g.ready = g.spare[:0] // Read emptied it: start over at its buffer's beginning
 			}
 			g.ready = append(g.ready, frame...)
-			if len(g.ready) == len(frame) {
-				g.spare = g.ready[:0]
+			if cap(g.ready) > cap(g.spare) {
+				g.spare = g.ready[:0] // append moved ready to a larger buffer: keep that one
 			}
 		case guardReply:
 			_, _ = conn.Write(resp)
 		}
-		g.in = append(g.in[:0], g.in[n:]...)
+		off += n
 	}
 }

@@ -362,11 +362,9 @@ func (c *trackedConn) readRaw(p []byte) (int, error) {
 // ConnectionBind success response turns the connection into an RFC 6062
 // data connection, whose bytes then pass as they are, both ways.
 func (c *trackedConn) Write(p []byte) (int, error) {
-	if c.raw.Load() || !needsPadding(p) && !isConnectionBindSuccess(p) {
-		return c.Conn.Write(p) // no lock: pion's ChannelData is padded already
+	if c.raw.Load() {
+		return c.Conn.Write(p)
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	if isConnectionBindSuccess(p) {
 		n, err := c.Conn.Write(p)
 		if err == nil {
@@ -375,10 +373,12 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 		}
 		return n, err
 	}
-	out := padChannelData(p, c.pad)
-	if len(out) == len(p) {
-		return c.Conn.Write(p)
+	if !needsPadding(p) {
+		return c.Conn.Write(p) // no lock: pion's ChannelData is padded already
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	out := padChannelData(p, c.pad)
 	c.pad = out[:0]
 	if _, err := c.Conn.Write(out); err != nil {
 		return 0, err

@@ -9,14 +9,10 @@ import "encoding/binary"
 // else is returned as is. buf is scratch space that is reused when large
 // enough.
 func padChannelData(p, buf []byte) []byte {
-	if len(p) < 4 || p[0]&0xC0 != 0x40 {
-		return p // not ChannelData (channel numbers are 0x4000-0x7FFF)
-	}
-	n := int(binary.BigEndian.Uint16(p[2:4]))
-	if len(p) != 4+n || n%4 == 0 {
+	if !needsPadding(p) {
 		return p
 	}
-	padded := 4 + (n+3)&^3
+	padded := (len(p) + 3) &^ 3 // len(p) = 4 + the payload's length
 	if cap(buf) < padded {
 		buf = make([]byte, padded)
 	}
@@ -29,7 +25,7 @@ func padChannelData(p, buf []byte) []byte {
 // needsPadding reports whether padChannelData would pad p.
 func needsPadding(p []byte) bool {
 	if len(p) < 4 || p[0]&0xC0 != 0x40 {
-		return false
+		return false // not ChannelData (channel numbers are 0x4000-0x7FFF)
 	}
 	n := int(binary.BigEndian.Uint16(p[2:4]))
 	return len(p) == 4+n && n%4 != 0

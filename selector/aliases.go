@@ -85,9 +85,7 @@ func DefaultAliases() map[string][]string {
 // that is not.
 func NewAliases(extra map[string][]string) (*Aliases, error) {
 	m := make(map[string][]string, len(defaultAliases)+len(extra))
-	for slug, regions := range defaultAliases {
-		m[slug] = regions
-	}
+	maps.Copy(m, defaultAliases) // Lookup clones what it returns
 	for _, slug := range slices.Sorted(maps.Keys(extra)) {
 		if !validSlug(slug) {
 			return nil, fmt.Errorf("selector: region alias %q: a slug is 1 to 64 printable ASCII characters without spaces", slug)

@@ -153,6 +153,10 @@ func TestSelectRegionSets(t *testing.T) {
 			relays: change("ams", func(c *selector.Candidate) { c.Draining = true }), want: "iad"},
 		{name: "fixed set unavailable", req: selector.Request{FixedRegions: []string{"sa-east", "af-south"}},
 			relays: fleet(), wantErr: selector.ErrRegionUnavailable, errHas: `["sa-east" "af-south"]`},
+		{name: "fixed set of one unavailable: named as a region", req: selector.Request{FixedRegions: []string{"sa-east"}},
+			relays: fleet(), wantErr: selector.ErrRegionUnavailable, errHas: `region "sa-east"`},
+		{name: "fixed region and set unavailable: both named", req: selector.Request{FixedRegion: "sa-east", FixedRegions: []string{"af-south"}},
+			relays: fleet(), wantErr: selector.ErrRegionUnavailable, errHas: `region ["sa-east" "af-south"]`},
 		{name: "fixed set cut down to the enabled regions",
 			req:    selector.Request{FixedRegions: []string{"eu-central", "eu-west"}, EnabledRegions: []string{"eu-central"}},
 			relays: fleet(), want: "fra"},
@@ -167,7 +171,7 @@ func TestSelectRegionSets(t *testing.T) {
 			relays: change("sin", func(c *selector.Candidate) { c.Draining = true }), want: "ams"},
 		{name: "preferred set with no enabled region",
 			req:    selector.Request{PreferredRegions: []string{"eu-west"}, EnabledRegions: []string{"us-east"}},
-			relays: fleet(), wantErr: selector.ErrRegionNotEnabled},
+			relays: fleet(), wantErr: selector.ErrRegionNotEnabled, errHas: `"eu-west" is not among ["us-east"]`},
 		{name: "empty sets: any region", req: selector.Request{FixedRegions: []string{}, PreferredRegions: []string{}},
 			relays: fleet(), want: "ams"},
 	}
@@ -185,14 +189,18 @@ func TestSelectRegionSets(t *testing.T) {
 			}
 		})
 	}
-	req := selector.Request{FixedRegions: []string{"eu-central", "eu-west"}, PreferredRegions: []string{"x"}}
 	relays := fleet()
-	if n := testing.AllocsPerRun(100, func() {
-		if c, err := s.Select(req, relays); err != nil || c.ID != "ams" {
-			t.Fatalf("chose %q, %v", c.ID, err)
+	for _, req := range []selector.Request{
+		{FixedRegions: []string{"eu-central", "eu-west"}, PreferredRegions: []string{"x"}},
+		{FixedRegions: []string{"eu-central", "eu-west"}, PreferredRegion: "ap-sydney", EnabledRegions: []string{"ap-sydney", "eu-west"}},
+	} {
+		if n := testing.AllocsPerRun(100, func() {
+			if c, err := s.Select(req, relays); err != nil || c.ID != "ams" {
+				t.Fatalf("%+v: chose %q, %v", req, c.ID, err)
+			}
+		}); n != 0 {
+			t.Fatalf("Select with region sets (%+v) allocates %v times", req, n)
 		}
-	}); n != 0 {
-		t.Fatalf("Select with region sets allocates %v times", n)
 	}
 }
 

@@ -18,11 +18,13 @@ var (
 	// draining.
 	ErrNoRelay = errors.New("turnkit: no healthy relay")
 
-	// ErrRegionUnavailable means the request's fixed region has no relay
-	// that can take a new session. The error names the region.
+	// ErrRegionUnavailable means the request's fixed region (or set of
+	// regions) has no relay that can take a new session. The error names
+	// the regions.
 	ErrRegionUnavailable = errors.New("turnkit: region unavailable")
 
 	// ErrRegionNotEnabled means the request names a fixed or preferred
-	// region that is not in its EnabledRegions. The error names the region.
+	// region that is not in its EnabledRegions, or a set none of whose
+	// regions is. The error names the regions.
 	ErrRegionNotEnabled = errors.New("turnkit: region not enabled for this app")
 )

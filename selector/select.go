@@ -43,18 +43,18 @@ type Request struct {
 //
 // Only healthy relays (see [Selector.Healthy]) in an enabled region are
 // considered, and only those in the fixed region (or set of regions) if
-// there is one, or in the preferred region (or set) if it has any. Among them, when the Locator places
-// the client IP, the nearest relay by great-circle distance sets the tie
-// band: relays within TieDistanceKm of it are tied, relays farther away or
-// without a location are out. Among the tied relays (all considered ones
-// when the client or no relay is placed), the lowest load wins, then the
-// lowest Bitrate, then the lowest ID, so the choice does not depend on the
-// order of relays.
+// there is one, or in the preferred region (or set) if it has any. Among
+// them, when the Locator places the client IP, the nearest relay by
+// great-circle distance sets the tie band: relays within TieDistanceKm of
+// it are tied, relays farther away or without a location are out. Among
+// the tied relays (all considered ones when the client or no relay is
+// placed), the lowest load wins, then the lowest Bitrate, then the lowest
+// ID, so the choice does not depend on the order of relays.
 //
-// Errors: ErrRegionNotEnabled for a fixed or preferred region outside
-// EnabledRegions, ErrRegionUnavailable when the fixed region has no healthy
-// relay, ErrNoRelay when no relay qualifies at all. None carries the
-// client IP.
+// Errors: ErrRegionNotEnabled for a fixed or preferred region (or a set
+// with none of its regions) outside EnabledRegions, ErrRegionUnavailable
+// when the fixed region or set has no healthy relay, ErrNoRelay when no
+// relay qualifies at all. None carries the client IP.
 //
 // Select does not allocate, apart from what the Locator does and the
 // errors; it reads relays twice and sorts nothing.
@@ -132,15 +132,7 @@ func (rs regionSet) has(region string) bool {
 // enabledIn reports whether a region of the set is in enabled (an empty
 // enabled set allowing every region).
 func (rs regionSet) enabledIn(enabled []string) bool {
-	if len(enabled) == 0 || (rs.one != "" && slices.Contains(enabled, rs.one)) {
-		return true
-	}
-	for _, r := range rs.many {
-		if slices.Contains(enabled, r) {
-			return true
-		}
-	}
-	return false
+	return len(enabled) == 0 || slices.ContainsFunc(enabled, rs.has)
 }
 
 // String names the set's regions for an error message: "eu-central" for

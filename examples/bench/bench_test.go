@@ -65,6 +65,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// benchBinary returns the binary the bench re-executes in server mode,
+// this test binary (see TestMain), and skips the test off Linux: the bench
+// reads /proc.
+func benchBinary(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("the bench reads /proc; this is not Linux")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return self
+}
+
 // childPIDs lists the live processes whose parent is this process.
 func childPIDs(t *testing.T) []int {
 	t.Helper()
@@ -96,14 +111,8 @@ func childPIDs(t *testing.T) []int {
 // there and plausible, not how large they are: performance is read from
 // the report, never asserted by a timed test.
 func TestQuickRun(t *testing.T) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("the bench reads /proc; this is not Linux")
-	}
+	self := benchBinary(t)
 	withCoturn := coturnTools(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := len(childPIDs(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -218,20 +227,14 @@ func TestQuickRun(t *testing.T) {
 // TestInterrupted: a run cancelled (as by Ctrl-C) after its first
 // measurement returns the cancellation and leaves no child running.
 func TestInterrupted(t *testing.T) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("the bench reads /proc; this is not Linux")
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	self := benchBinary(t)
 	before := len(childPIDs(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	o := quickOptions()
 	o.modes = nil // start with the allocation load: it needs no coturn
 	log := slog.New(cancelHandler{cancel})
-	_, err = run(ctx, o, self, log)
+	_, err := run(ctx, o, self, log)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("run returned %v, want context.Canceled", err)
 	}

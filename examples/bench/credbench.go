@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,7 +217,7 @@ func loadHTTP(ctx context.Context, url string, body []byte, clients int, d time.
 				t0 := time.Now()
 				if err := post(ctx, hc, url, body); err != nil {
 					bad++
-					badErr = cmpOr(badErr, err)
+					badErr = cmp.Or(badErr, err)
 					continue
 				}
 				mine = append(mine, time.Since(t0))
@@ -224,7 +225,7 @@ func loadHTTP(ctx context.Context, url string, body []byte, clients int, d time.
 			mu.Lock()
 			lats = append(lats, mine...)
 			errs += bad
-			firstErr = cmpOr(firstErr, badErr)
+			firstErr = cmp.Or(firstErr, badErr)
 			mu.Unlock()
 		})
 	}
@@ -267,13 +268,6 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte) error {
 		return fmt.Errorf("status %d: %s", res.StatusCode, clip(string(raw)))
 	}
 	return nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // trivialHandler is the baseline: it decodes the same JSON body into a

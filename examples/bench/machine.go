@@ -68,7 +68,7 @@ func readText(path string) string {
 // firstField returns the value of the first "key: value" or "key=value"
 // line of a file.
 func firstField(path, key string) string {
-	sc := bufio.NewScanner(bytes.NewReader([]byte(readText(path))))
+	sc := bufio.NewScanner(strings.NewReader(readText(path)))
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, key) {

@@ -96,9 +96,5 @@ func (t *turnkitRelay) info() readyInfo {
 func (t *turnkitRelay) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := t.http.Shutdown(ctx)
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return errors.Join(err, t.kit.Close())
+	return errors.Join(t.http.Shutdown(ctx), t.kit.Close())
 }

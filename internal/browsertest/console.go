@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -100,5 +101,5 @@ func (c *console) expect(marker string) <-chan struct{} {
 func (c *console) snapshot() []Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Message(nil), c.msgs...)
+	return slices.Clone(c.msgs)
 }

@@ -52,17 +52,9 @@ func processesUsing(dir string) []int {
 
 // checkGone reports an error if the browser pid or a process using its
 // profile dir still runs (and kills those by PID), or if dir still exists.
+// The browser, while it runs, is one of the processes using dir.
 func checkGone(pid int, dir string) error {
-	var left []int
-	if pid > 0 && userDataDirOf(pid) == dir && dir != "" {
-		left = append(left, pid)
-	}
-	for _, p := range processesUsing(dir) {
-		if p != pid {
-			left = append(left, p)
-		}
-	}
-	if len(left) > 0 {
+	if left := processesUsing(dir); len(left) > 0 {
 		for _, p := range left {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}

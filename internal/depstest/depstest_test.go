@@ -50,8 +50,8 @@ func run(t *testing.T, f func(tb testing.TB) []string) (*recorder, []string) {
 // TestCheck: Check reports each dependency with a forbidden prefix once,
 // naming the package and the dependency, and nothing when no prefix
 // matches; Only reports each dependency in its scope that is not allowed,
-// matching the allowed paths whole; List fails on a list too short to be a dependency tree and on
-// a package go list cannot find.
+// matching the allowed paths whole; List fails on a list too short to be
+// a dependency tree and on a package go list cannot find.
 func TestCheck(t *testing.T) {
 	const many = -1 // more than one failure
 	cases := []struct {

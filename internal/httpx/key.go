@@ -5,17 +5,6 @@ import (
 	"strings"
 )
 
-// KeySource says where a request carried its API key.
-type KeySource int
-
-// The places an API key may come from.
-const (
-	KeyNone   KeySource = iota // no key
-	KeyBody                    // a "key" member of the body
-	KeyBearer                  // Authorization: Bearer <key>
-	KeyQuery                   // a query parameter (Metered's apiKey, secretKey)
-)
-
 // Bearer returns the token of an "Authorization: Bearer" header, and
 // whether the request has an Authorization header at all (a header in
 // another scheme has ok true and an empty token). The scheme is matched

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors are the error kinds the package's functions wrap. The zero value
@@ -77,7 +79,7 @@ func (rd Reader) Query(r *http.Request, fields ...string) (url.Values, error) {
 
 func (rd Reader) checkValues(what string, v url.Values, fields []string) error {
 	for name, vals := range v {
-		if !contains(fields, name) {
+		if !slices.Contains(fields, name) {
 			return rd.wrap(rd.Errors.BadRequest, "unknown %s %q", what, Clip(name))
 		}
 		if len(vals) > 1 {
@@ -162,7 +164,7 @@ func (rd Reader) checkMembers(body []byte, fields []string) error {
 			return rd.wrap(rd.Errors.BadRequest, "invalid JSON body: %s", jsonErrorText(err))
 		}
 		name, _ := tok.(string)
-		if !contains(fields, name) {
+		if !slices.Contains(fields, name) {
 			return rd.wrap(rd.Errors.BadRequest, "invalid JSON body: unknown field %q", Clip(name))
 		}
 		if seen[name] {
@@ -177,17 +179,8 @@ func (rd Reader) checkMembers(body []byte, fields []string) error {
 	return nil
 }
 
-// Form reads an application/x-www-form-urlencoded body of at most Limit
-// bytes: every name must be one of fields, each given once.
-func (rd Reader) Form(w http.ResponseWriter, r *http.Request, fields ...string) (url.Values, error) {
-	body, err := rd.Body(w, r)
-	if err != nil {
-		return nil, err
-	}
-	return rd.DecodeForm(body, fields...)
-}
-
-// DecodeForm parses a form body, as Form does.
+// DecodeForm parses an application/x-www-form-urlencoded body (read with
+// Body): every name must be one of fields, each given once.
 func (rd Reader) DecodeForm(body []byte, fields ...string) (url.Values, error) {
 	v, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -226,15 +219,6 @@ func jsonFields(v any) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // jsonErrorText describes a decoding error without echoing large inputs.
 func jsonErrorText(err error) string {
 	var typeErr *json.UnmarshalTypeError
@@ -254,10 +238,8 @@ func Clip(s string) string {
 		return s
 	}
 	cut := 40
-	for cut > 0 && !utf8Start(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -132,3 +132,66 @@ func TestClip(t *testing.T) {
 		t.Errorf("Clip(short) = %q", got)
 	}
 }
+
+// failingBody is a request body whose read fails midway.
+type failingBody struct{ sent bool }
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if b.sent {
+		return 0, errors.New("connection reset")
+	}
+	b.sent = true
+	return copy(p, `{"key":`), nil
+}
+
+func (*failingBody) Close() error { return nil }
+
+// TestBodyErrors: a body whose read fails is a bad request naming the
+// failure, a request without body reads as empty, and a Reader whose
+// Errors are unset returns plain errors that still say what is wrong.
+func TestBodyErrors(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Body = &failingBody{}
+	if _, err := rd.Body(httptest.NewRecorder(), r); !errors.Is(err, errBad) || !strings.Contains(err.Error(), "connection reset") {
+		t.Errorf("Body with a failing read = %v, want %v naming the failure", err, errBad)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Body = nil
+	if b, err := rd.Body(httptest.NewRecorder(), r); b != nil || err != nil {
+		t.Errorf("Body of a request without body = %q, %v; want nothing", b, err)
+	}
+	plain := httpx.Reader{Limit: 8}
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"key":"0123456789"}`))
+	err := plain.JSON(httptest.NewRecorder(), r, &body{})
+	if err == nil || err.Error() != "body is over 8 bytes" || errors.Unwrap(err) != nil {
+		t.Errorf("JSON over the limit with no error kinds = %v, want the plain error %q", err, "body is over 8 bytes")
+	}
+}
+
+// TestJSONErrorText: a value of the wrong type names the member and both
+// types; a truncated body says it ended early.
+func TestJSONErrorText(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"expiry_ttl":"soon"}`: `field "expiry_ttl" must be a int, got string`,
+		`{"key":"a"`:            "unexpected end of JSON input",
+	} {
+		if err := rd.DecodeJSON([]byte(in), &body{}); !errors.Is(err, errBad) || !strings.Contains(err.Error(), want) {
+			t.Errorf("DecodeJSON(%s) = %v, want %v saying %q", in, err, errBad, want)
+		}
+	}
+}
+
+// TestWriteJSON: the answer is JSON, never cached nor sniffed, with the
+// status given.
+func TestWriteJSON(t *testing.T) {
+	w := httptest.NewRecorder()
+	httpx.WriteJSON(w, http.StatusTeapot, map[string]int{"n": 1})
+	if w.Code != http.StatusTeapot || w.Body.String() != "{\"n\":1}\n" {
+		t.Errorf("WriteJSON wrote %d %q", w.Code, w.Body)
+	}
+	for name, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"} {
+		if got := w.Header().Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -210,3 +210,23 @@ func TestVersionOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTail: a failure message quotes the last 20 lines of a program's
+// output, without the blank ones around them.
+func TestTail(t *testing.T) {
+	var lines []string
+	for i := 1; i <= 25; i++ {
+		lines = append(lines, "line "+strconv.Itoa(i))
+	}
+	got := tail([]byte("\n" + strings.Join(lines, "\n") + "\n\n"))
+	if want := strings.Join(lines[5:], "\n"); got != want {
+		t.Errorf("tail of 25 lines = %q, want the last 20: %q", got, want)
+	}
+	if got := tail([]byte("only line\n")); got != "only line" {
+		t.Errorf("tail of one line = %q", got)
+	}
+	s := &Server{dir: t.TempDir()}
+	if got := s.logTail(); !strings.Contains(got, "server.log") {
+		t.Errorf("logTail without a log = %q, want the error naming the file", got)
+	}
+}

@@ -1,13 +1,11 @@
 package turntest
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 )
 
@@ -33,24 +31,15 @@ func CoturnTool(t testing.TB, name string) string {
 // Process is a child program started by [StartProcess]. Its methods are
 // safe for concurrent use.
 type Process struct {
-	mu  sync.Mutex // guards out
-	out bytes.Buffer
+	out Buffer
 }
 
 // Write appends to the output, for the child's stdout and stderr.
-func (p *Process) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
+func (p *Process) Write(b []byte) (int, error) { return p.out.Write(b) }
 
 // Output returns what the program has printed so far, stdout and stderr
 // interleaved, for failure messages.
-func (p *Process) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
+func (p *Process) Output() string { return p.out.String() }
 
 // StartProcess runs the program at path with args until the test ends,
 // then kills it by its PID and waits for it.

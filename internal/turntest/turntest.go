@@ -5,7 +5,9 @@
 // turnserver started on a free port and stopped by its PID with the test
 // ([StartCoturn]), its other programs ([CoturnTool], [StartProcess],
 // [FreePort]). A test that needs coturn and finds it missing is skipped,
-// or fails when TURNKIT_REQUIRE_ALL=1.
+// or fails when TURNKIT_REQUIRE_ALL=1. The privacy tests share a log
+// buffer ([Buffer]) and their checks of logs and files ([CheckLogsLack],
+// [CheckFilesLack]).
 package turntest
 
 import (

@@ -48,6 +48,12 @@ func texts(list []string) []string {
 	return list
 }
 
+// rowTo adapts a function that reads one row, as QueryRow's result and
+// Rows both can be read, to pgx.CollectRows.
+func rowTo[T any](scan func(pgx.Row) (T, error)) pgx.RowToFunc[T] {
+	return func(row pgx.CollectableRow) (T, error) { return scan(row) }
+}
+
 // toHash converts the value of a hash column.
 func toHash(b []byte) ([32]byte, error) {
 	if len(b) != 32 {

@@ -80,20 +80,18 @@ func (s *Store) NamespaceAddrs(ctx context.Context, appID, ns string, expiredBef
 	if err != nil {
 		return nil, fmt.Errorf("postgres: exchange %q: %w", ns, classify(ctx, err))
 	}
-	defer rows.Close()
-	out := []store.ExchangeEntry{}
-	for rows.Next() {
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.ExchangeEntry, error) {
 		var e store.ExchangeEntry
-		if err := rows.Scan(&e.Addr, &e.First, &e.Last); err != nil {
-			return nil, fmt.Errorf("postgres: exchange %q: %w", ns, classify(ctx, err))
+		if err := row.Scan(&e.Addr, &e.First, &e.Last); err != nil {
+			return store.ExchangeEntry{}, err
 		}
 		e.First, e.Last = e.First.UTC(), e.Last.UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: exchange %q: %w", ns, classify(ctx, err))
 	}
-	return out, nil
+	return entries, nil
 }
 
 // ExpireExchange deletes every entry last published before the given time

@@ -5,19 +5,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/turnkit/turnkit/store"
 )
 
-// keyColumns are the columns scanKey reads, in its order.
+// keyColumns are the columns of an API key, in the order scanKey reads
+// them and AddKey gives them.
 const keyColumns = `id, app_id, hash, created_at, revoked_at`
 
 // AddKey stores a new API key. It returns an error wrapping store.ErrExists
 // if a key with the same ID or hash is stored, and one wrapping
 // store.ErrNotFound if the key's app does not exist.
 func (s *Store) AddKey(ctx context.Context, key store.APIKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, app_id, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 		key.ID, key.AppID, key.Hash[:], ts(key.CreatedAt), ts(key.RevokedAt))
 	if err != nil {
 		err = classify(ctx, err)
@@ -58,12 +60,8 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	if at.IsZero() {
 		return fmt.Errorf("postgres: key %q: revocation time is the zero time", id)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, ts(at), id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: key %q: %w", id, classify(ctx, err))
+	if err := s.execOne(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, ts(at), id); err != nil {
+		return fmt.Errorf("postgres: key %q: %w", id, err)
 	}
 	return nil
 }
@@ -76,23 +74,15 @@ func (s *Store) AppKeys(ctx context.Context, appID string) ([]store.APIKey, erro
 	if err != nil {
 		return nil, fmt.Errorf("postgres: keys of app %q: %w", appID, classify(ctx, err))
 	}
-	defer rows.Close()
-	keys := []store.APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: keys of app %q: %w", appID, classify(ctx, err))
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
+	keys, err := pgx.CollectRows(rows, rowTo(scanKey))
+	if err != nil {
 		return nil, fmt.Errorf("postgres: keys of app %q: %w", appID, classify(ctx, err))
 	}
 	return keys, nil
 }
 
 // scanKey reads an api_keys row selected as keyColumns.
-func scanKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
+func scanKey(row pgx.Row) (store.APIKey, error) {
 	var (
 		k                store.APIKey
 		hash             []byte

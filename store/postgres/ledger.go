@@ -99,8 +99,7 @@ func lockBalances(ctx context.Context, tx pgx.Tx, apps []string, before func(*pg
 	b.Queue(`INSERT INTO balances (app_id) SELECT a FROM unnest($1::text[]) AS a ORDER BY a COLLATE "C"
 		ON CONFLICT DO NOTHING`, apps)
 	balances := make(map[string]*store.Balance, len(apps))
-	b.Queue(`SELECT app_id, subscription, payg, allowance, period_start, low_threshold, low_notified
-		FROM balances WHERE app_id = ANY($1) ORDER BY app_id COLLATE "C" FOR UPDATE`, apps).
+	b.Queue(`SELECT `+balanceColumns+` FROM balances WHERE app_id = ANY($1) ORDER BY app_id COLLATE "C" FOR UPDATE`, apps).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				bal, err := scanBalance(rows)
@@ -188,8 +187,11 @@ func writeLedger(ctx context.Context, tx pgx.Tx, balances map[string]*store.Bala
 	return tx.SendBatch(ctx, batch).Close()
 }
 
-// scanBalance reads a balances row selected as app_id, subscription, payg,
-// allowance, period_start, low_threshold, low_notified.
+// balanceColumns are the columns of a balance, in the order scanBalance
+// reads them.
+const balanceColumns = `app_id, subscription, payg, allowance, period_start, low_threshold, low_notified`
+
+// scanBalance reads a balances row selected as balanceColumns.
 func scanBalance(row pgx.Row) (store.Balance, error) {
 	var (
 		b      store.Balance
@@ -205,8 +207,7 @@ func scanBalance(row pgx.Row) (store.Balance, error) {
 // Balance returns the app's stored balance, or the zero Balance with
 // AppID set.
 func (s *Store) Balance(ctx context.Context, appID string) (store.Balance, error) {
-	b, err := scanBalance(s.pool.QueryRow(ctx, `SELECT app_id, subscription, payg, allowance, period_start, low_threshold,
-		low_notified FROM balances WHERE app_id = $1`, appID))
+	b, err := scanBalance(s.pool.QueryRow(ctx, `SELECT `+balanceColumns+` FROM balances WHERE app_id = $1`, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Balance{AppID: appID}, nil
 	}
@@ -227,21 +228,19 @@ func (s *Store) Entries(ctx context.Context, appID string, afterID int64, limit 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: entries of app %q: %w", appID, classify(ctx, err))
 	}
-	defer rows.Close()
-	out := []store.LedgerEntry{}
-	for rows.Next() {
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.LedgerEntry, error) {
 		var (
 			e  store.LedgerEntry
 			at pgtype.Timestamptz
 		)
-		if err := rows.Scan(&e.ID, &e.AppID, &at, &e.Kind, &e.Ref, &e.Subscription, &e.PAYG); err != nil {
-			return nil, fmt.Errorf("postgres: entries of app %q: %w", appID, classify(ctx, err))
+		if err := row.Scan(&e.ID, &e.AppID, &at, &e.Kind, &e.Ref, &e.Subscription, &e.PAYG); err != nil {
+			return store.LedgerEntry{}, err
 		}
 		e.At = fromTS(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: entries of app %q: %w", appID, classify(ctx, err))
 	}
-	return out, nil
+	return entries, nil
 }

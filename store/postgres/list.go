@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/turnkit/turnkit/store"
 )
@@ -27,32 +26,16 @@ func (s *Store) ListApps(ctx context.Context, after string, limit int) ([]store.
 	if limit < 1 {
 		return nil, fmt.Errorf("postgres: list apps: limit %d is below 1", limit)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, name, status, created_at, regions FROM apps
+	rows, err := s.pool.Query(ctx, `SELECT `+appColumns+` FROM apps
 		WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list apps: %w", classify(ctx, err))
 	}
-	defer rows.Close()
-	out := []store.App{}
-	for rows.Next() {
-		var (
-			app     store.App
-			status  string
-			created pgtype.Timestamptz
-		)
-		if err := rows.Scan(&app.ID, &app.Name, &status, &created, &app.Regions); err != nil {
-			return nil, fmt.Errorf("postgres: list apps: %w", classify(ctx, err))
-		}
-		app.Status, app.CreatedAt = store.AppStatus(status), fromTS(created)
-		if len(app.Regions) == 0 {
-			app.Regions = nil // every region
-		}
-		out = append(out, app)
-	}
-	if err := rows.Err(); err != nil {
+	apps, err := pgx.CollectRows(rows, rowTo(scanApp))
+	if err != nil {
 		return nil, fmt.Errorf("postgres: list apps: %w", classify(ctx, err))
 	}
-	return out, nil
+	return apps, nil
 }
 
 // ActiveSessions returns up to limit sessions that have not ended, of appID
@@ -62,41 +45,25 @@ func (s *Store) ActiveSessions(ctx context.Context, appID, after string, limit i
 	if limit < 1 {
 		return nil, fmt.Errorf("postgres: active sessions of app %q: limit %d is below 1", appID, limit)
 	}
-	const columns = `id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client,
-		gateway, key_id, room, initiator, receiver`
 	var (
 		rows pgx.Rows
 		err  error
 	)
 	if appID == "" {
-		rows, err = s.pool.Query(ctx, `SELECT `+columns+` FROM sessions
+		rows, err = s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
 			WHERE ended_at IS NULL AND id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, after, limit)
 	} else {
-		rows, err = s.pool.Query(ctx, `SELECT `+columns+` FROM sessions
+		rows, err = s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
 			WHERE ended_at IS NULL AND app_id = $1 AND id COLLATE "C" > $2 ORDER BY id COLLATE "C" LIMIT $3`, appID, after, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: active sessions of app %q: %w", appID, classify(ctx, err))
 	}
-	defer rows.Close()
-	out := []store.Session{}
-	for rows.Next() {
-		var (
-			sess           store.Session
-			started, ended pgtype.Timestamptz
-			m              = &sess.Metadata
-		)
-		if err := rows.Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance,
-			&sess.ToPeer, &sess.ToClient, &sess.Gateway, &sess.KeyID, &m.Room, &m.Initiator, &m.Receiver); err != nil {
-			return nil, fmt.Errorf("postgres: active sessions of app %q: %w", appID, classify(ctx, err))
-		}
-		sess.StartedAt, sess.EndedAt = fromTS(started), fromTS(ended)
-		out = append(out, sess)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := pgx.CollectRows(rows, rowTo(scanSession))
+	if err != nil {
 		return nil, fmt.Errorf("postgres: active sessions of app %q: %w", appID, classify(ctx, err))
 	}
-	return out, nil
+	return list, nil
 }
 
 // HourlyUsage sums the app's usage entries by hour from from, in SQL, over
@@ -115,22 +82,20 @@ func (s *Store) HourlyUsage(ctx context.Context, appID string, from, to time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("postgres: hourly usage of app %q: %w", appID, classify(ctx, err))
 	}
-	defer rows.Close()
-	out := []store.UsageHour{}
 	start := from.UTC()
-	for rows.Next() {
+	hours, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.UsageHour, error) {
 		var (
 			k int64
 			u store.UsageHour
 		)
-		if err := rows.Scan(&k, &u.Bytes, &u.Entries); err != nil {
-			return nil, fmt.Errorf("postgres: hourly usage of app %q: %w", appID, classify(ctx, err))
+		if err := row.Scan(&k, &u.Bytes, &u.Entries); err != nil {
+			return store.UsageHour{}, err
 		}
 		u.Start = start.Add(time.Duration(k) * time.Hour)
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+		return u, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: hourly usage of app %q: %w", appID, classify(ctx, err))
 	}
-	return out, nil
+	return hours, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/turnkit/turnkit/store"
@@ -33,13 +34,9 @@ func (s *Store) AnnounceRelay(ctx context.Context, r store.RelayRecord) error {
 // error wrapping store.ErrNotFound for a relay that never announced
 // itself.
 func (s *Store) ReportRelayLoad(ctx context.Context, id string, allocations int, bitrate int64, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE relays SET allocations = $1, bitrate = $2, reported_at = $3 WHERE id = $4`,
-		allocations, bitrate, ts(at), id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: report relay %q: %w", id, classify(ctx, err))
+	if err := s.execOne(ctx, `UPDATE relays SET allocations = $1, bitrate = $2, reported_at = $3 WHERE id = $4`,
+		allocations, bitrate, ts(at), id); err != nil {
+		return fmt.Errorf("postgres: report relay %q: %w", id, err)
 	}
 	return nil
 }
@@ -47,12 +44,8 @@ func (s *Store) ReportRelayLoad(ctx context.Context, id string, allocations int,
 // SetRelayDraining sets or clears a relay's draining flag. It returns an
 // error wrapping store.ErrNotFound for an unknown relay.
 func (s *Store) SetRelayDraining(ctx context.Context, id string, draining bool) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE relays SET draining = $1 WHERE id = $2`, draining, id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: drain relay %q: %w", id, classify(ctx, err))
+	if err := s.execOne(ctx, `UPDATE relays SET draining = $1 WHERE id = $2`, draining, id); err != nil {
+		return fmt.Errorf("postgres: drain relay %q: %w", id, err)
 	}
 	return nil
 }
@@ -73,26 +66,24 @@ func (s *Store) ListRelays(ctx context.Context) ([]store.RelayRecord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list relays: %w", classify(ctx, err))
 	}
-	defer rows.Close()
-	out := []store.RelayRecord{}
-	for rows.Next() {
+	relays, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.RelayRecord, error) {
 		var (
 			r        store.RelayRecord
 			lat, lon pgtype.Float8
 			at       pgtype.Timestamptz
 		)
-		if err := rows.Scan(&r.ID, &r.Region, &lat, &lon, &r.URLs, &r.Capacity, &r.Instance, &r.Allocations,
+		if err := row.Scan(&r.ID, &r.Region, &lat, &lon, &r.URLs, &r.Capacity, &r.Instance, &r.Allocations,
 			&r.Bitrate, &at, &r.Draining); err != nil {
-			return nil, fmt.Errorf("postgres: list relays: %w", classify(ctx, err))
+			return store.RelayRecord{}, err
 		}
 		if lat.Valid && lon.Valid {
 			r.Lat, r.Lon, r.HasLocation = lat.Float64, lon.Float64, true
 		}
 		r.ReportedAt = fromTS(at)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: list relays: %w", classify(ctx, err))
 	}
-	return out, nil
+	return relays, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/turnkit/turnkit/store"
@@ -34,21 +35,19 @@ func (s *Store) ListSecrets(ctx context.Context) ([]store.Secret, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: secrets: %w", classify(ctx, err))
 	}
-	defer rows.Close()
-	list := []store.Secret{}
-	for rows.Next() {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Secret, error) {
 		var (
 			sec               store.Secret
 			created, notAfter pgtype.Timestamptz
 		)
 		// Scanning into a []byte copies: the Secret owns its Value.
-		if err := rows.Scan(&sec.ID, &sec.Value, &created, &notAfter); err != nil {
-			return nil, fmt.Errorf("postgres: secrets: %w", classify(ctx, err))
+		if err := row.Scan(&sec.ID, &sec.Value, &created, &notAfter); err != nil {
+			return store.Secret{}, err
 		}
 		sec.CreatedAt, sec.NotAfter = fromTS(created), fromTS(notAfter)
-		list = append(list, sec)
-	}
-	if err := rows.Err(); err != nil {
+		return sec, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: secrets: %w", classify(ctx, err))
 	}
 	return list, nil
@@ -59,12 +58,8 @@ func (s *Store) ListSecrets(ctx context.Context) ([]store.Secret, error) {
 // an end. It returns an error wrapping store.ErrNotFound if there is no such
 // secret.
 func (s *Store) RetireSecret(ctx context.Context, id string, notAfter time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE secrets SET not_after = $1 WHERE id = $2`, ts(notAfter), id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: secret %q: %w", id, classify(ctx, err))
+	if err := s.execOne(ctx, `UPDATE secrets SET not_after = $1 WHERE id = $2`, ts(notAfter), id); err != nil {
+		return fmt.Errorf("postgres: secret %q: %w", id, err)
 	}
 	return nil
 }

@@ -34,8 +34,7 @@ func (s *Store) OpenSessions(ctx context.Context, ss []store.Session) error {
 		toPeer[i], toClient[i] = x.ToPeer, x.ToClient
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance,
-				to_peer, to_client, gateway, key_id, room, initiator, receiver)
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[],
 				$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
 			ON CONFLICT (id) DO NOTHING`,
@@ -43,7 +42,7 @@ func (s *Store) OpenSessions(ctx context.Context, ss []store.Session) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: open %d sessions: %w", n, classify(ctx, err))
+		return fmt.Errorf("postgres: open %d sessions: %w", n, err) // inTx classified it
 	}
 	return nil
 }
@@ -70,7 +69,7 @@ func (s *Store) CloseSessions(ctx context.Context, ends []store.SessionEnd) erro
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: close %d sessions: %w", len(ends), classify(ctx, err))
+		return fmt.Errorf("postgres: close %d sessions: %w", len(ends), err) // inTx classified it
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/turnkit/turnkit/store"
@@ -15,8 +16,7 @@ import (
 // stored as given: one with a non-zero EndedAt is stored closed.
 func (s *Store) OpenSession(ctx context.Context, sess store.Session) error {
 	m := sess.Metadata
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance,
-			to_peer, to_client, gateway, key_id, room, initiator, receiver)
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		sess.ID, sess.AppID, sess.Username, sess.RelayID, ts(sess.StartedAt), ts(sess.EndedAt), sess.Instance,
 		sess.ToPeer, sess.ToClient, sess.Gateway, sess.KeyID, m.Room, m.Initiator, m.Receiver)
@@ -34,31 +34,37 @@ func (s *Store) CloseSession(ctx context.Context, id string, at time.Time) error
 	if at.IsZero() {
 		return fmt.Errorf("postgres: session %q: end time is the zero time", id)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET ended_at = coalesce(ended_at, $1) WHERE id = $2`, ts(at), id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: session %q: %w", id, classify(ctx, err))
+	if err := s.execOne(ctx, `UPDATE sessions SET ended_at = coalesce(ended_at, $1) WHERE id = $2`, ts(at), id); err != nil {
+		return fmt.Errorf("postgres: session %q: %w", id, err)
 	}
 	return nil
 }
 
+// sessionColumns are the columns of a session, in the order scanSession
+// reads them and the inserts give them.
+const sessionColumns = `id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client,
+	gateway, key_id, room, initiator, receiver`
+
 // Session returns the session with the given ID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
+	sess, err := scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id))
+	if err != nil {
+		return store.Session{}, fmt.Errorf("postgres: session %q: %w", id, classify(ctx, err))
+	}
+	return sess, nil
+}
+
+// scanSession reads a sessions row selected as sessionColumns.
+func scanSession(row pgx.Row) (store.Session, error) {
 	var (
 		sess           store.Session
 		started, ended pgtype.Timestamptz
 		m              = &sess.Metadata
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client,
-			gateway, key_id, room, initiator, receiver
-		FROM sessions WHERE id = $1`, id).
-		Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance, &sess.ToPeer,
-			&sess.ToClient, &sess.Gateway, &sess.KeyID, &m.Room, &m.Initiator, &m.Receiver)
-	if err != nil {
-		return store.Session{}, fmt.Errorf("postgres: session %q: %w", id, classify(ctx, err))
+	if err := row.Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance,
+		&sess.ToPeer, &sess.ToClient, &sess.Gateway, &sess.KeyID, &m.Room, &m.Initiator, &m.Receiver); err != nil {
+		return store.Session{}, err
 	}
 	sess.StartedAt, sess.EndedAt = fromTS(started), fromTS(ended)
 	return sess, nil

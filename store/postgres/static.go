@@ -73,35 +73,29 @@ func (s *Store) ListStaticCredentials(ctx context.Context, q store.StaticQuery) 
 		l := int64(q.Limit)
 		limit = &l
 	}
+	where := strings.Join(conds, " AND ")
 	args = append(args, limit, int64(max(q.Offset, 0)))
 	rows, err := s.pool.Query(ctx, `SELECT `+staticColumns+`, count(*) OVER () FROM static_credentials
-		WHERE `+strings.Join(conds, " AND ")+`
+		WHERE `+where+`
 		ORDER BY created_at, username LIMIT $`+strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: static credentials of app %q: %w", q.AppID, classify(ctx, err))
 	}
-	defer rows.Close()
-	page, total := []store.StaticCredential{}, 0
-	for rows.Next() {
-		var n int64
-		c, err := scanStatic(rows, &n)
-		if err != nil {
-			return nil, 0, fmt.Errorf("postgres: static credentials of app %q: %w", q.AppID, err)
-		}
-		page, total = append(page, c), int(n)
-	}
-	if err := rows.Err(); err != nil {
+	var total int64
+	page, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.StaticCredential, error) {
+		return scanStatic(row, &total)
+	})
+	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: static credentials of app %q: %w", q.AppID, classify(ctx, err))
 	}
 	if len(page) == 0 && q.Offset > 0 {
 		// A page past the end has no row to carry the count.
-		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM static_credentials WHERE `+strings.Join(conds, " AND "),
-			args[:len(args)-2]...).Scan(&total)
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM static_credentials WHERE `+where, args[:len(args)-2]...).Scan(&total)
 		if err != nil {
 			return nil, 0, fmt.Errorf("postgres: static credentials of app %q: %w", q.AppID, classify(ctx, err))
 		}
 	}
-	return page, total, nil
+	return page, int(total), nil
 }
 
 // DeleteStaticCredentials deletes the app's static credentials that m
@@ -123,12 +117,9 @@ func (s *Store) DeleteStaticCredentials(ctx context.Context, appID string, m sto
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delete static credentials of app %q with %s: %w", appID, what, classify(ctx, err))
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string]) // never nil: an empty slice for no row
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delete static credentials of app %q with %s: %w", appID, what, classify(ctx, err))
-	}
-	if names == nil {
-		names = []string{}
 	}
 	return names, nil
 }

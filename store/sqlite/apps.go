@@ -46,11 +46,8 @@ func (s *Store) App(ctx context.Context, id string) (store.App, error) {
 		return store.App{}, fmt.Errorf("sqlite: app %q: %w", id, notFound(err))
 	}
 	app.CreatedAt = fromNanos(created)
-	if err := json.Unmarshal([]byte(regions), &app.Regions); err != nil {
-		return store.App{}, fmt.Errorf("sqlite: app %q: regions: %w", id, err)
-	}
-	if len(app.Regions) == 0 {
-		app.Regions = nil // every region
+	if app.Regions, err = decodeRegions(regions); err != nil {
+		return store.App{}, fmt.Errorf("sqlite: app %q: %w", id, err)
 	}
 	return app, nil
 }
@@ -62,11 +59,7 @@ func (s *Store) SetAppStatus(ctx context.Context, id string, status store.AppSta
 	if !status.Valid() {
 		return fmt.Errorf("sqlite: app %q: invalid status %q", id, status)
 	}
-	n, err := s.write(ctx, `UPDATE apps SET status = ? WHERE id = ?`, string(status), id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE apps SET status = ? WHERE id = ?`, string(status), id); err != nil {
 		return fmt.Errorf("sqlite: app %q: %w", id, err)
 	}
 	return nil
@@ -78,11 +71,7 @@ func (s *Store) SetAppRegions(ctx context.Context, id string, regions []string) 
 	if err != nil {
 		return fmt.Errorf("sqlite: app %q: %w", id, err)
 	}
-	n, err := s.write(ctx, `UPDATE apps SET regions = ? WHERE id = ?`, enc, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE apps SET regions = ? WHERE id = ?`, enc, id); err != nil {
 		return fmt.Errorf("sqlite: app %q regions: %w", id, err)
 	}
 	return nil
@@ -95,4 +84,16 @@ func encodeRegions(regions []string) (string, error) {
 	}
 	b, err := json.Marshal(regions)
 	return string(b), err
+}
+
+// decodeRegions reads what encodeRegions stored: nil for every region.
+func decodeRegions(enc string) ([]string, error) {
+	var regions []string
+	if err := json.Unmarshal([]byte(enc), &regions); err != nil {
+		return nil, fmt.Errorf("regions: %w", err)
+	}
+	if len(regions) == 0 {
+		return nil, nil // every region
+	}
+	return regions, nil
 }

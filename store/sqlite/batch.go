@@ -105,8 +105,8 @@ func addToSessions(ctx context.Context, tx *sql.Tx, us []store.Usage, applied []
 }
 
 // chargeBatch runs fn for each applied delta, in order, on its app's
-// balance, checks that the entries account for each change, and writes
-// every balance it changed and the entries.
+// balance as the deltas before it left it (see charge), and writes every
+// balance it changed and the entries.
 func chargeBatch(ctx context.Context, tx *sql.Tx, us []store.Usage, applied []bool, fn store.UsageFunc) error {
 	var (
 		order    []string
@@ -127,63 +127,16 @@ func chargeBatch(ctx context.Context, tx *sql.Tx, us []store.Usage, applied []bo
 			balances[u.AppID] = b
 			order = append(order, u.AppID)
 		}
-		next := *b
-		es, err := fn(&next, u)
+		es, err := charge(b, func(b *store.Balance) ([]store.LedgerEntry, error) { return fn(b, u) })
 		if err != nil {
 			return fmt.Errorf("usage %s#%d: %w", u.SessionID, u.Seq, err)
 		}
-		next.AppID = u.AppID
-		var dSub, dPAYG int64
-		for _, e := range es {
-			dSub += e.Subscription
-			dPAYG += e.PAYG
-			e.AppID = u.AppID
-			entries = append(entries, e)
-		}
-		if dSub != next.Subscription-b.Subscription || dPAYG != next.PAYG-b.PAYG {
-			return fmt.Errorf("usage %s#%d: balance change (%d, %d) does not match its entries (%d, %d)", u.SessionID, u.Seq,
-				next.Subscription-b.Subscription, next.PAYG-b.PAYG, dSub, dPAYG)
-		}
-		*b = next
+		entries = append(entries, es...)
 	}
-	if len(order) == 0 {
-		return nil
-	}
-	put, err := tx.PrepareContext(ctx, `INSERT INTO balances (app_id, subscription, payg, allowance, period_start, low_threshold, low_notified)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app_id) DO UPDATE SET subscription = excluded.subscription, payg = excluded.payg,
-			allowance = excluded.allowance, period_start = excluded.period_start,
-			low_threshold = excluded.low_threshold, low_notified = excluded.low_notified`)
-	if err != nil {
-		return err
-	}
-	defer put.Close()
 	for _, app := range order {
-		b := balances[app]
-		period, err := nanos(b.PeriodStart)
-		if err != nil {
-			return fmt.Errorf("app %q: period start: %w", app, err)
-		}
-		if _, err := put.ExecContext(ctx, app, b.Subscription, b.PAYG, b.Allowance, period, b.LowThreshold, b.LowNotified); err != nil {
-			return err
+		if err := putBalance(ctx, tx, *balances[app]); err != nil {
+			return fmt.Errorf("app %q: %w", app, err)
 		}
 	}
-	if len(entries) == 0 {
-		return nil
-	}
-	add, err := tx.PrepareContext(ctx, `INSERT INTO ledger_entries (app_id, at, kind, ref, subscription, payg) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer add.Close()
-	for _, e := range entries {
-		at, err := nanos(e.At)
-		if err != nil {
-			return fmt.Errorf("entry %q: %w", e.Ref, err)
-		}
-		if _, err := add.ExecContext(ctx, e.AppID, at, e.Kind, e.Ref, e.Subscription, e.PAYG); err != nil {
-			return fmt.Errorf("entry %q: %w", e.Ref, classify(err))
-		}
-	}
-	return nil
+	return addEntries(ctx, tx, entries)
 }

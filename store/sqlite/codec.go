@@ -34,6 +34,29 @@ func fromNanos(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
+// scanner is a row to read: a *sql.Row or the current row of *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// collect reads every row of rows with scan and closes rows. It returns an
+// empty slice, not nil, when there is no row.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // toHash converts the value of a hash column.
 func toHash(b []byte) ([32]byte, error) {
 	if len(b) != 32 {

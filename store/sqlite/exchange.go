@@ -81,21 +81,21 @@ func (s *Store) NamespaceAddrs(ctx context.Context, appID, ns string, expiredBef
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
 	}
-	defer rows.Close()
-	out := []store.ExchangeEntry{}
-	for rows.Next() {
-		var e store.ExchangeEntry
-		var first, last sql.NullInt64
-		if err := rows.Scan(&e.Addr, &first, &last); err != nil {
-			return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
+	entries, err := collect(rows, func(row scanner) (store.ExchangeEntry, error) {
+		var (
+			e           store.ExchangeEntry
+			first, last sql.NullInt64
+		)
+		if err := row.Scan(&e.Addr, &first, &last); err != nil {
+			return store.ExchangeEntry{}, err
 		}
 		e.First, e.Last = fromNanos(first), fromNanos(last)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: exchange %q: %w", ns, err)
 	}
-	return out, nil
+	return entries, nil
 }
 
 // ExpireExchange deletes entries last published before the given time.

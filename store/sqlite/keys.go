@@ -9,6 +9,10 @@ import (
 	"github.com/turnkit/turnkit/store"
 )
 
+// keyColumns are the columns of an API key, in the order scanKey reads
+// them and AddKey gives them.
+const keyColumns = `id, app_id, hash, created_at, revoked_at`
+
 // AddKey stores a new API key. It returns an error wrapping store.ErrExists
 // if a key with the same ID or hash is stored, and one wrapping
 // store.ErrNotFound if the key's app does not exist.
@@ -23,7 +27,7 @@ func (s *Store) AddKey(ctx context.Context, key store.APIKey) error {
 	}
 	// The app check is part of the statement, so it holds whatever the
 	// connection's foreign_keys setting (see New).
-	n, err := s.write(ctx, `INSERT INTO api_keys (id, app_id, hash, created_at, revoked_at)
+	n, err := s.write(ctx, `INSERT INTO api_keys (`+keyColumns+`)
 		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)`,
 		key.ID, key.AppID, key.Hash[:], created, revoked, key.AppID)
 	if err == nil && n == 0 {
@@ -38,9 +42,7 @@ func (s *Store) AddKey(ctx context.Context, key store.APIKey) error {
 // KeyByHash returns the API key with the given hash, revoked or not, or an
 // error wrapping store.ErrNotFound.
 func (s *Store) KeyByHash(ctx context.Context, hash [32]byte) (store.APIKey, error) {
-	row := s.r.QueryRowContext(ctx,
-		`SELECT id, app_id, hash, created_at, revoked_at FROM api_keys WHERE hash = ?`, hash[:])
-	k, err := scanKey(row)
+	k, err := scanKey(s.r.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash[:]))
 	if err != nil {
 		// The hash is not secret, but a prefix is enough to tell keys apart.
 		return store.APIKey{}, fmt.Errorf("sqlite: key with hash %x…: %w", hash[:4], notFound(err))
@@ -51,9 +53,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash [32]byte) (store.APIKey, err
 // Key returns the API key with the given ID, revoked or not, or an error
 // wrapping store.ErrNotFound.
 func (s *Store) Key(ctx context.Context, id string) (store.APIKey, error) {
-	row := s.r.QueryRowContext(ctx,
-		`SELECT id, app_id, hash, created_at, revoked_at FROM api_keys WHERE id = ?`, id)
-	k, err := scanKey(row)
+	k, err := scanKey(s.r.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("sqlite: key %q: %w", id, notFound(err))
 	}
@@ -72,11 +72,7 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: key %q: revoked at: %w", id, err)
 	}
-	n, err := s.write(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, revoked, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, revoked, id); err != nil {
 		return fmt.Errorf("sqlite: key %q: %w", id, err)
 	}
 	return nil
@@ -86,29 +82,20 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 // first; keys created at the same time come in the order they were added.
 // An app without keys yields an empty slice and no error.
 func (s *Store) AppKeys(ctx context.Context, appID string) ([]store.APIKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, app_id, hash, created_at, revoked_at FROM api_keys
+	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys
 		WHERE app_id = ? ORDER BY created_at, rowid`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: keys of app %q: %w", appID, err)
 	}
-	defer rows.Close()
-	keys := []store.APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: keys of app %q: %w", appID, err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
+	keys, err := collect(rows, scanKey)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: keys of app %q: %w", appID, err)
 	}
 	return keys, nil
 }
 
-// scanKey reads an api_keys row selected as id, app_id, hash, created_at,
-// revoked_at.
-func scanKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
+// scanKey reads an api_keys row selected as keyColumns.
+func scanKey(row scanner) (store.APIKey, error) {
 	var (
 		k                store.APIKey
 		hash             []byte

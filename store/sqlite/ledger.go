@@ -60,12 +60,11 @@ func (s *Store) ApplyUsage(ctx context.Context, u store.Usage, fn store.BalanceF
 // tx runs fn in one transaction on the writer, after any other write of
 // this Store, and commits unless fn fails.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) (bool, error)) (bool, error) {
-	select {
-	case s.wsem <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return false, err
 	}
-	defer func() { <-s.wsem }()
+	defer unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -77,28 +76,51 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) (bool, error)) (bool, e
 	return ok, tx.Commit()
 }
 
-// applyBalance loads the balance, runs fn, checks that the entries account
-// for every change to the buckets, and writes both.
+// applyBalance loads the balance, runs fn on it, and writes it back with
+// the entries fn returns (see charge).
 func applyBalance(ctx context.Context, tx *sql.Tx, appID string, fn store.BalanceFunc) error {
-	before, err := loadBalance(ctx, tx, appID)
+	b, err := loadBalance(ctx, tx, appID)
 	if err != nil {
 		return err
 	}
-	b := before
-	entries, err := fn(&b)
+	entries, err := charge(&b, fn)
 	if err != nil {
 		return err
 	}
-	b.AppID = appID
+	if err := putBalance(ctx, tx, b); err != nil {
+		return err
+	}
+	return addEntries(ctx, tx, entries)
+}
+
+// charge runs fn on b and checks that the entries it returns account for
+// every change to the buckets. On success b holds the new balance and the
+// entries carry its app; on error b is unchanged.
+func charge(b *store.Balance, fn store.BalanceFunc) ([]store.LedgerEntry, error) {
+	next := *b
+	entries, err := fn(&next)
+	if err != nil {
+		return nil, err
+	}
+	next.AppID = b.AppID
 	var dSub, dPAYG int64
 	for _, e := range entries {
 		dSub += e.Subscription
 		dPAYG += e.PAYG
 	}
-	if dSub != b.Subscription-before.Subscription || dPAYG != b.PAYG-before.PAYG {
-		return fmt.Errorf("balance change (%d, %d) does not match its entries (%d, %d)",
-			b.Subscription-before.Subscription, b.PAYG-before.PAYG, dSub, dPAYG)
+	if dSub != next.Subscription-b.Subscription || dPAYG != next.PAYG-b.PAYG {
+		return nil, fmt.Errorf("balance change (%d, %d) does not match its entries (%d, %d)",
+			next.Subscription-b.Subscription, next.PAYG-b.PAYG, dSub, dPAYG)
 	}
+	*b = next
+	for i := range entries {
+		entries[i].AppID = b.AppID
+	}
+	return entries, nil
+}
+
+// putBalance stores b, adding its row if the app has none yet.
+func putBalance(ctx context.Context, tx *sql.Tx, b store.Balance) error {
 	period, err := nanos(b.PeriodStart)
 	if err != nil {
 		return fmt.Errorf("period start: %w", err)
@@ -108,18 +130,37 @@ func applyBalance(ctx context.Context, tx *sql.Tx, appID string, fn store.Balanc
 		ON CONFLICT (app_id) DO UPDATE SET subscription = excluded.subscription, payg = excluded.payg,
 			allowance = excluded.allowance, period_start = excluded.period_start,
 			low_threshold = excluded.low_threshold, low_notified = excluded.low_notified`,
-		appID, b.Subscription, b.PAYG, b.Allowance, period, b.LowThreshold, b.LowNotified)
-	if err != nil {
+		b.AppID, b.Subscription, b.PAYG, b.Allowance, period, b.LowThreshold, b.LowNotified)
+	return err
+}
+
+// insertEntry appends one entry to the journal.
+const insertEntry = `INSERT INTO ledger_entries (app_id, at, kind, ref, subscription, payg) VALUES (?, ?, ?, ?, ?, ?)`
+
+// addEntries appends entries to the journal in their order, each under
+// its AppID. The statement is prepared once when there are several.
+func addEntries(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry) error {
+	exec := func(args ...any) error {
+		_, err := tx.ExecContext(ctx, insertEntry, args...)
 		return err
+	}
+	if len(entries) > 1 {
+		add, err := tx.PrepareContext(ctx, insertEntry)
+		if err != nil {
+			return err
+		}
+		defer add.Close()
+		exec = func(args ...any) error {
+			_, err := add.ExecContext(ctx, args...)
+			return err
+		}
 	}
 	for _, e := range entries {
 		at, err := nanos(e.At)
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", e.Ref, err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO ledger_entries (app_id, at, kind, ref, subscription, payg) VALUES (?, ?, ?, ?, ?, ?)`,
-			appID, at, e.Kind, e.Ref, e.Subscription, e.PAYG)
-		if err != nil {
+		if err := exec(e.AppID, at, e.Kind, e.Ref, e.Subscription, e.PAYG); err != nil {
 			return fmt.Errorf("entry %q: %w", e.Ref, classify(err))
 		}
 	}
@@ -162,19 +203,19 @@ func (s *Store) Entries(ctx context.Context, appID string, afterID int64, limit 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: entries of app %q: %w", appID, err)
 	}
-	defer rows.Close()
-	out := []store.LedgerEntry{}
-	for rows.Next() {
-		var e store.LedgerEntry
-		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.AppID, &at, &e.Kind, &e.Ref, &e.Subscription, &e.PAYG); err != nil {
-			return nil, fmt.Errorf("sqlite: entries of app %q: %w", appID, err)
+	entries, err := collect(rows, func(row scanner) (store.LedgerEntry, error) {
+		var (
+			e  store.LedgerEntry
+			at sql.NullInt64
+		)
+		if err := row.Scan(&e.ID, &e.AppID, &at, &e.Kind, &e.Ref, &e.Subscription, &e.PAYG); err != nil {
+			return store.LedgerEntry{}, err
 		}
 		e.At = fromNanos(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: entries of app %q: %w", appID, err)
 	}
-	return out, nil
+	return entries, nil
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -30,35 +29,26 @@ func (s *Store) ListApps(ctx context.Context, after string, limit int) ([]store.
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list apps: %w", err)
 	}
-	defer rows.Close()
-	out := []store.App{}
-	for rows.Next() {
+	apps, err := collect(rows, func(row scanner) (store.App, error) {
 		var (
 			app     store.App
 			created sql.NullInt64
 			regions string
 		)
-		if err := rows.Scan(&app.ID, &app.Name, &app.Status, &created, &regions); err != nil {
-			return nil, fmt.Errorf("sqlite: list apps: %w", err)
+		if err := row.Scan(&app.ID, &app.Name, &app.Status, &created, &regions); err != nil {
+			return store.App{}, err
 		}
 		app.CreatedAt = fromNanos(created)
-		if err := json.Unmarshal([]byte(regions), &app.Regions); err != nil {
-			return nil, fmt.Errorf("sqlite: list apps: app %q: regions: %w", app.ID, err)
+		if app.Regions, err = decodeRegions(regions); err != nil {
+			return store.App{}, fmt.Errorf("app %q: %w", app.ID, err)
 		}
-		if len(app.Regions) == 0 {
-			app.Regions = nil // every region
-		}
-		out = append(out, app)
-	}
-	if err := rows.Err(); err != nil {
+		return app, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list apps: %w", err)
 	}
-	return out, nil
+	return apps, nil
 }
-
-// sessionColumns are the columns scanSession reads, in its order.
-const sessionColumns = `id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway,
-	key_id, room, initiator, receiver`
 
 // ActiveSessions returns up to limit sessions that have not ended, of appID
 // (of every app for ""), with an ID after after, in ID order, over the
@@ -80,25 +70,11 @@ func (s *Store) ActiveSessions(ctx context.Context, appID, after string, limit i
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: active sessions of app %q: %w", appID, err)
 	}
-	defer rows.Close()
-	out := []store.Session{}
-	for rows.Next() {
-		var (
-			sess           store.Session
-			started, ended sql.NullInt64
-			m              = &sess.Metadata
-		)
-		if err := rows.Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance,
-			&sess.ToPeer, &sess.ToClient, &sess.Gateway, &sess.KeyID, &m.Room, &m.Initiator, &m.Receiver); err != nil {
-			return nil, fmt.Errorf("sqlite: active sessions of app %q: %w", appID, err)
-		}
-		sess.StartedAt, sess.EndedAt = fromNanos(started), fromNanos(ended)
-		out = append(out, sess)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := collect(rows, scanSession)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: active sessions of app %q: %w", appID, err)
 	}
-	return out, nil
+	return list, nil
 }
 
 // HourlyUsage sums the app's usage entries by hour from from, in SQL: the
@@ -125,22 +101,20 @@ func (s *Store) HourlyUsage(ctx context.Context, appID string, from, to time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: hourly usage of app %q: %w", appID, err)
 	}
-	defer rows.Close()
-	out := []store.UsageHour{}
 	start := from.UTC()
-	for rows.Next() {
+	hours, err := collect(rows, func(row scanner) (store.UsageHour, error) {
 		var (
 			k int64
 			u store.UsageHour
 		)
-		if err := rows.Scan(&k, &u.Bytes, &u.Entries); err != nil {
-			return nil, fmt.Errorf("sqlite: hourly usage of app %q: %w", appID, err)
+		if err := row.Scan(&k, &u.Bytes, &u.Entries); err != nil {
+			return store.UsageHour{}, err
 		}
 		u.Start = start.Add(time.Duration(k) * time.Hour)
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+		return u, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: hourly usage of app %q: %w", appID, err)
 	}
-	return out, nil
+	return hours, nil
 }

@@ -43,12 +43,8 @@ func (s *Store) ReportRelayLoad(ctx context.Context, id string, allocations int,
 	if err != nil {
 		return fmt.Errorf("sqlite: relay %q: %w", id, err)
 	}
-	n, err := s.write(ctx, `UPDATE relays SET allocations = ?, bitrate = ?, reported_at = ? WHERE id = ?`,
-		allocations, bitrate, when, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE relays SET allocations = ?, bitrate = ?, reported_at = ? WHERE id = ?`,
+		allocations, bitrate, when, id); err != nil {
 		return fmt.Errorf("sqlite: report relay %q: %w", id, err)
 	}
 	return nil
@@ -56,11 +52,7 @@ func (s *Store) ReportRelayLoad(ctx context.Context, id string, allocations int,
 
 // SetRelayDraining sets or clears a relay's draining flag.
 func (s *Store) SetRelayDraining(ctx context.Context, id string, draining bool) error {
-	n, err := s.write(ctx, `UPDATE relays SET draining = ? WHERE id = ?`, draining, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE relays SET draining = ? WHERE id = ?`, draining, id); err != nil {
 		return fmt.Errorf("sqlite: drain relay %q: %w", id, err)
 	}
 	return nil
@@ -73,30 +65,30 @@ func (s *Store) ListRelays(ctx context.Context) ([]store.RelayRecord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list relays: %w", err)
 	}
-	defer rows.Close()
-	out := []store.RelayRecord{}
-	for rows.Next() {
-		var r store.RelayRecord
-		var lat, lon sql.NullFloat64
-		var urls string
-		var at sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Region, &lat, &lon, &urls, &r.Capacity, &r.Instance, &r.Allocations,
+	relays, err := collect(rows, func(row scanner) (store.RelayRecord, error) {
+		var (
+			r        store.RelayRecord
+			lat, lon sql.NullFloat64
+			urls     string
+			at       sql.NullInt64
+		)
+		if err := row.Scan(&r.ID, &r.Region, &lat, &lon, &urls, &r.Capacity, &r.Instance, &r.Allocations,
 			&r.Bitrate, &at, &r.Draining); err != nil {
-			return nil, fmt.Errorf("sqlite: list relays: %w", err)
+			return store.RelayRecord{}, err
 		}
 		if lat.Valid && lon.Valid {
 			r.Lat, r.Lon, r.HasLocation = lat.Float64, lon.Float64, true
 		}
 		if err := json.Unmarshal([]byte(urls), &r.URLs); err != nil {
-			return nil, fmt.Errorf("sqlite: relay %q: urls: %w", r.ID, err)
+			return store.RelayRecord{}, fmt.Errorf("relay %q: urls: %w", r.ID, err)
 		}
 		r.ReportedAt = fromNanos(at)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list relays: %w", err)
 	}
-	return out, nil
+	return relays, nil
 }
 
 // RemoveRelay deletes the relay if the instance that announced it last is

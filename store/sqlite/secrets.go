@@ -41,21 +41,19 @@ func (s *Store) ListSecrets(ctx context.Context) ([]store.Secret, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: secrets: %w", err)
 	}
-	defer rows.Close()
-	list := []store.Secret{}
-	for rows.Next() {
+	list, err := collect(rows, func(row scanner) (store.Secret, error) {
 		var (
 			sec               store.Secret
 			created, notAfter sql.NullInt64
 		)
 		// Scan copies the bytes into a slice of the Secret's own.
-		if err := rows.Scan(&sec.ID, &sec.Value, &created, &notAfter); err != nil {
-			return nil, fmt.Errorf("sqlite: secrets: %w", err)
+		if err := row.Scan(&sec.ID, &sec.Value, &created, &notAfter); err != nil {
+			return store.Secret{}, err
 		}
 		sec.CreatedAt, sec.NotAfter = fromNanos(created), fromNanos(notAfter)
-		list = append(list, sec)
-	}
-	if err := rows.Err(); err != nil {
+		return sec, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: secrets: %w", err)
 	}
 	return list, nil
@@ -70,11 +68,7 @@ func (s *Store) RetireSecret(ctx context.Context, id string, notAfter time.Time)
 	if err != nil {
 		return fmt.Errorf("sqlite: secret %q: not after: %w", id, err)
 	}
-	n, err := s.write(ctx, `UPDATE secrets SET not_after = ? WHERE id = ?`, v, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE secrets SET not_after = ? WHERE id = ?`, v, id); err != nil {
 		return fmt.Errorf("sqlite: secret %q: %w", id, err)
 	}
 	return nil

@@ -17,8 +17,7 @@ func (s *Store) OpenSessions(ctx context.Context, ss []store.Session) error {
 		return nil
 	}
 	_, err := s.tx(ctx, func(tx *sql.Tx) (bool, error) {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance,
-				to_peer, to_client, gateway, key_id, room, initiator, receiver)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO sessions (`+sessionColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return false, err

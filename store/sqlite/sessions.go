@@ -22,8 +22,7 @@ func (s *Store) OpenSession(ctx context.Context, sess store.Session) error {
 		return fmt.Errorf("sqlite: session %q: ended at: %w", sess.ID, err)
 	}
 	m := sess.Metadata
-	_, err = s.write(ctx, `INSERT INTO sessions (id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway,
-			key_id, room, initiator, receiver)
+	_, err = s.write(ctx, `INSERT INTO sessions (`+sessionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sess.ID, sess.AppID, sess.Username, sess.RelayID, started, ended,
 		sess.Instance, sess.ToPeer, sess.ToClient, sess.Gateway, sess.KeyID, m.Room, m.Initiator, m.Receiver)
 	if err != nil {
@@ -44,31 +43,37 @@ func (s *Store) CloseSession(ctx context.Context, id string, at time.Time) error
 	if err != nil {
 		return fmt.Errorf("sqlite: session %q: ended at: %w", id, err)
 	}
-	n, err := s.write(ctx, `UPDATE sessions SET ended_at = coalesce(ended_at, ?) WHERE id = ?`, ended, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
+	if err := s.writeOne(ctx, `UPDATE sessions SET ended_at = coalesce(ended_at, ?) WHERE id = ?`, ended, id); err != nil {
 		return fmt.Errorf("sqlite: session %q: %w", id, err)
 	}
 	return nil
 }
 
+// sessionColumns are the columns of a session, in the order scanSession
+// reads them and the inserts give them.
+const sessionColumns = `id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway,
+	key_id, room, initiator, receiver`
+
 // Session returns the session with the given ID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
+	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlite: session %q: %w", id, notFound(err))
+	}
+	return sess, nil
+}
+
+// scanSession reads a sessions row selected as sessionColumns.
+func scanSession(row scanner) (store.Session, error) {
 	var (
 		sess           store.Session
 		started, ended sql.NullInt64
+		m              = &sess.Metadata
 	)
-	m := &sess.Metadata
-	err := s.r.QueryRowContext(ctx, `SELECT id, app_id, username, relay_id, started_at, ended_at, instance, to_peer, to_client, gateway,
-			key_id, room, initiator, receiver
-		FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance, &sess.ToPeer, &sess.ToClient, &sess.Gateway,
-			&sess.KeyID, &m.Room, &m.Initiator, &m.Receiver)
-	if err != nil {
-		return store.Session{}, fmt.Errorf("sqlite: session %q: %w", id, notFound(err))
+	if err := row.Scan(&sess.ID, &sess.AppID, &sess.Username, &sess.RelayID, &started, &ended, &sess.Instance,
+		&sess.ToPeer, &sess.ToClient, &sess.Gateway, &sess.KeyID, &m.Room, &m.Initiator, &m.Receiver); err != nil {
+		return store.Session{}, err
 	}
 	sess.StartedAt, sess.EndedAt = fromNanos(started), fromNanos(ended)
 	return sess, nil

@@ -89,16 +89,8 @@ func (s *Store) ListStaticCredentials(ctx context.Context, q store.StaticQuery) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: static credentials of app %q: %w", q.AppID, err)
 	}
-	defer rows.Close()
-	page := []store.StaticCredential{}
-	for rows.Next() {
-		c, err := scanStatic(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("sqlite: static credentials of app %q: %w", q.AppID, err)
-		}
-		page = append(page, c)
-	}
-	if err := rows.Err(); err != nil {
+	page, err := collect(rows, scanStatic)
+	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: static credentials of app %q: %w", q.AppID, err)
 	}
 	return page, total, nil
@@ -146,12 +138,11 @@ func (s *Store) DeleteStaticCredentials(ctx context.Context, appID string, m sto
 // column on the writer, after any other write of this Store, and returns
 // the values it returned.
 func (s *Store) writeReturning(ctx context.Context, query string, args ...any) ([]string, error) {
-	select {
-	case s.wsem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-s.wsem }()
+	defer unlock()
 	rows, err := s.w.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, classify(err)
@@ -171,7 +162,7 @@ func (s *Store) writeReturning(ctx context.Context, query string, args ...any) (
 }
 
 // scanStatic reads a static_credentials row selected as staticColumns.
-func scanStatic(row interface{ Scan(...any) error }) (store.StaticCredential, error) {
+func scanStatic(row scanner) (store.StaticCredential, error) {
 	var (
 		c                store.StaticCredential
 		hash             []byte

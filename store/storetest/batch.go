@@ -15,7 +15,7 @@ import (
 func testBatch(t *testing.T, open opener) {
 	runCases(t, open, []testCase{
 		{"AppliesEachOnce", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			mustOpenSession(t, s, newSession("s1", "a"))
 			d1, d2, d3, d4 := delta("s1", 1, "a", 100), delta("s1", 2, "a", 20), delta("s1", 3, "a", 3), delta("s1", 4, "a", 4000)
 			checkApplied(t, mustBatch(t, ub, []store.Usage{d1, d2, d1, d3}, bill), []bool{true, true, false, true})
@@ -36,7 +36,7 @@ func testBatch(t *testing.T, open opener) {
 			// app "one" and in batches to app "many", from the same
 			// balance: the subscription runs out in the middle, so the
 			// order decides which delta splits across the buckets.
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			var deltas [2][]store.Usage
 			for i, app := range []string{"one", "many"} {
 				seedSubscription(t, s, app, 1000)
@@ -72,7 +72,7 @@ func testBatch(t *testing.T, open opener) {
 			checkJournal(t, s, "many")
 		}},
 		{"MixedWithApplyUsage", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			d1, d2, d3 := delta("s", 1, "a", 10), delta("s", 2, "a", 20), delta("s", 3, "a", 40)
 			mustApplyUsage(t, s, d1, true)
 			checkApplied(t, mustBatch(t, ub, []store.Usage{d1, d2}, bill), []bool{false, true})
@@ -85,7 +85,7 @@ func testBatch(t *testing.T, open opener) {
 			checkRefs(t, s, "a", []store.Usage{d1, d2, d3})
 		}},
 		{"ManyAppsAndSessions", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			apps := []string{"a", "b", "c"}
 			var us []store.Usage
 			want := map[string]int64{}
@@ -124,7 +124,7 @@ func testBatch(t *testing.T, open opener) {
 			}
 		}},
 		{"FailedFnAppliesNothing", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			mustOpenSession(t, s, newSession("s", "a"))
 			d0, d1, d2, d3 := delta("s", 1, "a", 5), delta("s", 2, "a", 10), delta("s", 3, "a", 20), delta("s", 4, "a", 40)
 			checkApplied(t, mustBatch(t, ub, []store.Usage{d0}, bill), []bool{true})
@@ -154,7 +154,7 @@ func testBatch(t *testing.T, open opener) {
 			checkRefs(t, s, "a", []store.Usage{d0, d1, d2, d3})
 		}},
 		{"UnjournaledChangeRefused", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			d1, d2 := delta("s", 1, "a", 10), delta("s", 2, "a", 20)
 			_, err := ub.ApplyUsageBatch(t.Context(), []store.Usage{d1, d2}, func(b *store.Balance, u store.Usage) ([]store.LedgerEntry, error) {
 				es, err := bill(b, u)
@@ -172,7 +172,7 @@ func testBatch(t *testing.T, open opener) {
 		{"StoreErrorAppliesNothing", func(t *testing.T, s store.Store) {
 			// The third delta's entry takes a reference the journal holds
 			// already: the store refuses it after writing the first two.
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			if ok, err := s.Apply(t.Context(), "a", "usage:s:3", topUp("usage:s:3", 1000)); err != nil || !ok {
 				t.Fatalf("Apply: %v, %v", ok, err)
 			}
@@ -185,7 +185,7 @@ func testBatch(t *testing.T, open opener) {
 			checkApplied(t, mustBatch(t, ub, us[:2], bill), []bool{true, true})
 		}},
 		{"Empty", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			for _, us := range [][]store.Usage{nil, {}} {
 				applied, err := ub.ApplyUsageBatch(t.Context(), us, bill)
 				if err != nil || len(applied) != 0 {
@@ -194,7 +194,7 @@ func testBatch(t *testing.T, open opener) {
 			}
 		}},
 		{"CancelledContext", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()
 			us := []store.Usage{delta("s", 1, "a", 10)}
@@ -207,7 +207,7 @@ func testBatch(t *testing.T, open opener) {
 		{"Concurrent", func(t *testing.T, s store.Store) {
 			// Four goroutines submit every delta of two sessions, each in
 			// its own order and batch size: each delta is applied once.
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			var all []store.Usage
 			var want int64
 			for seq := uint64(1); seq <= 30; seq++ {
@@ -250,7 +250,7 @@ func testBatch(t *testing.T, open opener) {
 			checkJournal(t, s, "a")
 		}},
 		{"Large", func(t *testing.T, s store.Store) {
-			ub := batcher(t, s)
+			ub := capability[store.UsageBatcher](t, s)
 			mustOpenSession(t, s, newSession("big", "a"))
 			var us []store.Usage
 			for seq := uint64(1); seq <= 2000; seq++ {
@@ -265,16 +265,6 @@ func testBatch(t *testing.T, open opener) {
 			checkJournal(t, s, "a")
 		}},
 	})
-}
-
-// batcher returns s as a UsageBatcher, or skips the test.
-func batcher(t *testing.T, s store.Store) store.UsageBatcher {
-	t.Helper()
-	ub, ok := s.(store.UsageBatcher)
-	if !ok {
-		t.Skipf("%T does not implement store.UsageBatcher", s)
-	}
-	return ub
 }
 
 // delta returns a usage delta of n bytes, two thirds to the peer when n

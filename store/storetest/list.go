@@ -15,7 +15,7 @@ import (
 func testList(t *testing.T, open opener) {
 	runCases(t, open, []testCase{
 		{"AppsInByteOrderAcrossPages", func(t *testing.T, s store.Store) {
-			l := appLister(t, s)
+			l := capability[store.AppLister](t, s)
 			ids := []string{"a-1", "Z", "ab", "0", "a", "B"} // byte order: 0 B Z a a-1 ab
 			for i, id := range ids {
 				app := newApp(id)
@@ -62,7 +62,7 @@ func testList(t *testing.T, open opener) {
 			}
 		}},
 		{"AppsAfterAnAbsentID", func(t *testing.T, s store.Store) {
-			l := appLister(t, s)
+			l := capability[store.AppLister](t, s)
 			for _, id := range []string{"c", "a", "e"} {
 				mustCreateApp(t, s, newApp(id))
 			}
@@ -77,7 +77,7 @@ func testList(t *testing.T, open opener) {
 			}
 		}},
 		{"AppsEmptyAndBadLimit", func(t *testing.T, s store.Store) {
-			l := appLister(t, s)
+			l := capability[store.AppLister](t, s)
 			if got := mustListApps(t, l, "", 10); got == nil || len(got) != 0 {
 				t.Errorf("ListApps of an empty store = %v, want an empty slice", got)
 			}
@@ -89,7 +89,7 @@ func testList(t *testing.T, open opener) {
 			}
 		}},
 		{"ActiveSessionsPerAppAndAll", func(t *testing.T, s store.Store) {
-			l := sessionLister(t, s)
+			l := capability[store.ActiveSessionLister](t, s)
 			for _, id := range []string{"s5", "s1", "s3", "s2", "s4", "s6"} {
 				app := "a"
 				if id == "s2" || id == "s6" {
@@ -141,7 +141,7 @@ func testList(t *testing.T, open opener) {
 			}
 		}},
 		{"ActiveSessionFields", func(t *testing.T, s store.Store) {
-			l := sessionLister(t, s)
+			l := capability[store.ActiveSessionLister](t, s)
 			sess := newSession("s1", "a")
 			sess.Instance, sess.Gateway, sess.KeyID = "inst1", "gw-tag", "key1"
 			sess.Metadata = store.Metadata{Room: "room <1>", Initiator: "alice", Receiver: "bob"}
@@ -156,7 +156,7 @@ func testList(t *testing.T, open opener) {
 			checkSession(t, got[0], sess)
 		}},
 		{"HourlyUsageSumsTheJournal", func(t *testing.T, s store.Store) {
-			h := hourlyLister(t, s)
+			h := capability[store.HourlyUsageLister](t, s)
 			from := at(0).UTC().Truncate(time.Hour)
 			to := from.Add(5 * time.Hour)
 			seedSubscription(t, s, "a", 500) // some charges split across the buckets
@@ -190,7 +190,7 @@ func testList(t *testing.T, open opener) {
 			checkUsageHours(t, got, journalHours(t, s, "a", from, to))
 		}},
 		{"HourlyUsageFromAnyInstant", func(t *testing.T, s store.Store) {
-			h := hourlyLister(t, s)
+			h := capability[store.HourlyUsageLister](t, s)
 			from := at(0).UTC().Truncate(time.Hour).Add(30 * time.Minute)
 			for i, off := range []time.Duration{10 * time.Minute, 50 * time.Minute, 61 * time.Minute, 150 * time.Minute} {
 				mustApplyUsage(t, s, store.Usage{SessionID: "s", Seq: uint64(i + 1), AppID: "a", ToClient: int64(i + 1), At: from.Add(off)}, true)
@@ -204,7 +204,7 @@ func testList(t *testing.T, open opener) {
 			checkUsageHours(t, got, journalHours(t, s, "a", from, from.Add(3*time.Hour)))
 		}},
 		{"HourlyUsageEmptyAndBadRanges", func(t *testing.T, s store.Store) {
-			h := hourlyLister(t, s)
+			h := capability[store.HourlyUsageLister](t, s)
 			from := at(0).UTC().Truncate(time.Hour)
 			mustApplyUsage(t, s, store.Usage{SessionID: "s", Seq: 1, AppID: "a", ToPeer: 5, At: from.Add(time.Minute)}, true)
 			for name, r := range map[string][2]time.Time{
@@ -229,36 +229,6 @@ func testList(t *testing.T, open opener) {
 			}
 		}},
 	})
-}
-
-// appLister returns s as an AppLister, or skips the test.
-func appLister(t *testing.T, s store.Store) store.AppLister {
-	t.Helper()
-	l, ok := s.(store.AppLister)
-	if !ok {
-		t.Skipf("%T does not implement store.AppLister", s)
-	}
-	return l
-}
-
-// sessionLister returns s as an ActiveSessionLister, or skips the test.
-func sessionLister(t *testing.T, s store.Store) store.ActiveSessionLister {
-	t.Helper()
-	l, ok := s.(store.ActiveSessionLister)
-	if !ok {
-		t.Skipf("%T does not implement store.ActiveSessionLister", s)
-	}
-	return l
-}
-
-// hourlyLister returns s as an HourlyUsageLister, or skips the test.
-func hourlyLister(t *testing.T, s store.Store) store.HourlyUsageLister {
-	t.Helper()
-	l, ok := s.(store.HourlyUsageLister)
-	if !ok {
-		t.Skipf("%T does not implement store.HourlyUsageLister", s)
-	}
-	return l
 }
 
 func mustListApps(t *testing.T, l store.AppLister, after string, limit int) []store.App {

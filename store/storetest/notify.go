@@ -27,13 +27,13 @@ const (
 func testNotify(t *testing.T, open opener) {
 	runCases(t, open, []testCase{
 		{"ReachesOwnSubscriber", func(t *testing.T, s store.Store) {
-			n := notifier(t, s)
+			n := capability[store.Notifier](t, s)
 			sub := subscribe(t, n)
 			sub.ready(t, n)
 			checkDelivery(t, n, sub)
 		}},
 		{"TwoSubscribers", func(t *testing.T, s store.Store) {
-			n := notifier(t, s)
+			n := capability[store.Notifier](t, s)
 			a, b := subscribe(t, n), subscribe(t, n)
 			a.ready(t, n)
 			b.ready(t, n)
@@ -45,7 +45,7 @@ func testNotify(t *testing.T, open opener) {
 			b.expect(t, want)
 		}},
 		{"CancelEndsSubscribe", func(t *testing.T, s store.Store) {
-			n := notifier(t, s)
+			n := capability[store.Notifier](t, s)
 			sub := subscribe(t, n)
 			sub.ready(t, n)
 			sub.cancel()
@@ -54,7 +54,7 @@ func testNotify(t *testing.T, open opener) {
 			}
 		}},
 		{"DoneContext", func(t *testing.T, s store.Store) {
-			n := notifier(t, s)
+			n := capability[store.Notifier](t, s)
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()
 			done := make(chan error, 1)
@@ -71,7 +71,7 @@ func testNotify(t *testing.T, open opener) {
 		{"CloseEndsSubscribe", func(t *testing.T, s store.Store) {
 			// The suite closes the store again when the case ends: a second
 			// Close must return nil.
-			n := notifier(t, s)
+			n := capability[store.Notifier](t, s)
 			sub := subscribe(t, n)
 			sub.ready(t, n)
 			if err := s.Close(); err != nil {
@@ -86,16 +86,6 @@ func testNotify(t *testing.T, open opener) {
 			}
 		}},
 	})
-}
-
-// notifier returns s as a Notifier, or skips the test.
-func notifier(t *testing.T, s store.Store) store.Notifier {
-	t.Helper()
-	n, ok := s.(store.Notifier)
-	if !ok {
-		t.Skipf("%T does not implement store.Notifier", s)
-	}
-	return n
 }
 
 // checkDelivery publishes one change of each kind through pub, IDs that a

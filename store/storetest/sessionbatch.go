@@ -10,17 +10,9 @@ import (
 // testSessionBatch checks the SessionBatcher capability, for a store that
 // has it.
 func testSessionBatch(t *testing.T, open opener) {
-	batcher := func(t *testing.T, s store.Store) store.SessionBatcher {
-		t.Helper()
-		b, ok := s.(store.SessionBatcher)
-		if !ok {
-			t.Skipf("%T does not implement store.SessionBatcher", s)
-		}
-		return b
-	}
 	runCases(t, open, []testCase{
 		{"OpenAndClose", func(t *testing.T, s store.Store) {
-			b := batcher(t, s)
+			b := capability[store.SessionBatcher](t, s)
 			mustCreateApp(t, s, newApp("app1"))
 			first := newSession("s1", "app1")
 			first.KeyID, first.Gateway = "key1", "0123456789abcdef0123"
@@ -63,7 +55,7 @@ func testSessionBatch(t *testing.T, open opener) {
 			}
 		}},
 		{"ZeroEndClosesNothing", func(t *testing.T, s store.Store) {
-			b := batcher(t, s)
+			b := capability[store.SessionBatcher](t, s)
 			mustCreateApp(t, s, newApp("app1"))
 			if err := b.OpenSessions(t.Context(), []store.Session{newSession("s1", "app1"), newSession("s2", "app1")}); err != nil {
 				t.Fatal(err)
@@ -76,7 +68,7 @@ func testSessionBatch(t *testing.T, open opener) {
 			}
 		}},
 		{"Large", func(t *testing.T, s store.Store) {
-			b := batcher(t, s)
+			b := capability[store.SessionBatcher](t, s)
 			mustCreateApp(t, s, newApp("app1"))
 			var ss []store.Session
 			var ends []store.SessionEnd

@@ -75,7 +75,7 @@ func RunShared(t *testing.T, newShared func(t *testing.T) Shared) {
 // testNotifyAcross: a change published on one handle reaches the
 // subscribers of the others, and of the publisher.
 func testNotifyAcross(t *testing.T, _ Shared, open opener) {
-	a, b := notifier(t, open(t)), notifier(t, open(t))
+	a, b := capability[store.Notifier](t, open(t)), capability[store.Notifier](t, open(t))
 	onA, onB := subscribe(t, a), subscribe(t, b)
 	onB.ready(t, a)
 	onA.ready(t, a)
@@ -94,7 +94,7 @@ func testNotifyInterrupt(t *testing.T, sh Shared, open opener) {
 	if sh.Interrupt == nil {
 		t.Skip("Shared.Interrupt is nil")
 	}
-	a, b := notifier(t, open(t)), notifier(t, open(t))
+	a, b := capability[store.Notifier](t, open(t)), capability[store.Notifier](t, open(t))
 	sub := subscribe(t, b)
 	sub.ready(t, a)
 	for round := range 2 {

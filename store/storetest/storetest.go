@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/turnkit/turnkit/store"
@@ -72,4 +73,15 @@ func runCases(t *testing.T, open opener, cases []testCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
+}
+
+// capability returns s as the optional interface T of package store, or
+// skips the test when s does not implement it.
+func capability[T any](t *testing.T, s store.Store) T {
+	t.Helper()
+	c, ok := s.(T)
+	if !ok {
+		t.Skipf("%T does not implement %v", s, reflect.TypeFor[T]())
+	}
+	return c
 }
